@@ -1,0 +1,12 @@
+//! papyrus: the server side of the Papyrus reading app.
+//!
+//! Layers, top to bottom: [`cli`] parses commands and prints; [`server`] is the axum
+//! application; the domain modules ([`auth`]) hold the rules; [`store`] keeps the
+//! data in SQLite or PostgreSQL. [`config`] and [`error`] serve them all.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod store;

@@ -1,0 +1,19 @@
+//! Route groups. Each module maps HTTP to one area of the domain.
+
+mod auth;
+mod health;
+mod users;
+
+use axum::Router;
+
+use super::AppState;
+
+/// Liveness and readiness, outside the API prefix.
+pub fn probes() -> Router<AppState> {
+    health::routes()
+}
+
+/// Everything under `API_PREFIX`.
+pub fn api() -> Router<AppState> {
+    Router::new().merge(auth::routes()).merge(users::routes())
+}

@@ -1,0 +1,131 @@
+//! The storage layer: one [`Store`] interface and its two implementations.
+//!
+//! `sqlite://` URLs open the embedded [`sqlite::SqliteStore`], `postgres://` URLs the
+//! [`postgres::PgStore`]. Callers above this layer never see sqlx types: rows come back
+//! as the plain records in [`model`], failures as a [`StoreError`].
+//!
+//! The store keeps no domain rules beyond transactions and constraints. Where a rule
+//! must be checked under a lock (refresh-token rotation), the store method takes the
+//! decision's inputs and performs check and write in one transaction.
+
+mod error;
+pub mod migrate;
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use migrate::MigrationState;
+pub use model::*;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Everything papyrus keeps in its database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database does; used by `/ready`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Applies pending migrations and returns the versions it applied.
+    async fn migrate(&self) -> StoreResult<Vec<i64>>;
+
+    /// Every embedded migration and whether it has been applied.
+    async fn migration_status(&self) -> StoreResult<Vec<MigrationState>>;
+
+    /// Creates a user, and its password credential when one is given, atomically.
+    /// A taken email is [`StoreError::Conflict`].
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
+
+    async fn user_by_id(&self, user_id: Uuid) -> StoreResult<Option<UserRecord>>;
+
+    /// Looks a user up by an already normalised (trimmed, lower-cased) email.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+
+    async fn password_hash(&self, user_id: Uuid) -> StoreResult<Option<String>>;
+
+    /// Replaces the password hash. With `revoke_sessions_at`, every session of the
+    /// user is revoked in the same transaction.
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        changed_at: DateTime<Utc>,
+        revoke_sessions_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+
+    async fn update_profile(&self, user_id: Uuid, update: &ProfileUpdate)
+    -> StoreResult<UserRecord>;
+
+    async fn record_login(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Marks the user disabled and revokes all its sessions in one transaction.
+    async fn disable_user(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn insert_session(&self, session: &NewSession) -> StoreResult<SessionRecord>;
+
+    async fn session(&self, session_id: Uuid) -> StoreResult<Option<SessionRecord>>;
+
+    /// Rotates a refresh token under the session's row lock; see [`Rotation`].
+    async fn rotate_refresh_token(&self, rotation: &Rotation) -> StoreResult<RotationOutcome>;
+
+    /// Revokes one session; false when it was already revoked or does not exist.
+    async fn revoke_session(&self, session_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Revokes every live session of a user and returns how many it revoked.
+    async fn revoke_user_sessions(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// A shared handle to whichever store the URL chose.
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a database URL names. Does not migrate.
+pub async fn connect(database_url: &str) -> StoreResult<DynStore> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+    {
+        Ok(Arc::new(postgres::PgStore::connect(database_url).await?))
+    } else {
+        Err(StoreError::Other(format!(
+            "unsupported database URL scheme in {}: use sqlite:// or postgres://",
+            redact_url(database_url)
+        )))
+    }
+}
+
+/// A database URL with its password replaced by `***`, safe to log or print.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) if !url.contains('@') => url.to_owned(),
+        Err(_) => "<unparseable database URL>".to_owned(),
+    }
+}

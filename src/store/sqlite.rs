@@ -1,0 +1,452 @@
+//! The embedded SQLite store: one file, WAL mode, foreign keys on.
+//!
+//! Uuids are stored as hyphenated text and timestamps as RFC 3339 text in UTC with
+//! microseconds, so values read the same in the `sqlite3` shell and sort as text.
+//! Write transactions begin with `BEGIN IMMEDIATE`: they take the write lock first
+//! and wait for it (busy timeout) instead of failing halfway when another writer wins.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool, Transaction};
+use uuid::Uuid;
+use uuid::fmt::Hyphenated;
+
+use super::migrate::{self, MigrationState};
+use super::{
+    Backend, NewSession, NewUser, ProfileUpdate, Rotation, RotationOutcome, SessionRecord, Store,
+    StoreError, StoreResult, UserRecord,
+};
+
+const USER_COLUMNS: &str = "user_id, primary_email, display_name, avatar_url, \
+     primary_email_verified, created_at, last_login_at, disabled_at";
+const SESSION_COLUMNS: &str = "session_id, user_id, client_type, device_label, created_at, \
+     expires_at, revoked_at, last_seen_at";
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file a `sqlite://` URL names.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        create_parent_dir(options.get_filename())?;
+
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn applied_versions(&self) -> StoreResult<Vec<i64>> {
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if exists.is_none() {
+            return Ok(Vec::new());
+        }
+
+        Ok(
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}
+
+fn create_parent_dir(file: &Path) -> StoreResult<()> {
+    let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(parent).map_err(|e| {
+        StoreError::Other(format!("cannot create directory {}: {e}", parent.display()))
+    })
+}
+
+/// The one text form timestamps take in SQLite.
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn id(value: Uuid) -> Hyphenated {
+    value.hyphenated()
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<UserRecord> {
+    Ok(UserRecord {
+        user_id: row.try_get::<Hyphenated, _>("user_id")?.into_uuid(),
+        email: row.try_get("primary_email")?,
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        email_verified: row.try_get("primary_email_verified")?,
+        created_at: row.try_get("created_at")?,
+        last_login_at: row.try_get("last_login_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        session_id: row.try_get::<Hyphenated, _>("session_id")?.into_uuid(),
+        user_id: row.try_get::<Hyphenated, _>("user_id")?.into_uuid(),
+        client_type: row.try_get("client_type")?,
+        device_label: row.try_get("device_label")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+    })
+}
+
+async fn revoke_all(
+    tx: &mut Transaction<'static, sqlx::Sqlite>,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE auth_sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+    )
+    .bind(ts(at))
+    .bind(id(user_id))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How [`session_in`] finds a session.
+enum SessionKey<'a> {
+    TokenHash(&'a str),
+    Id(Uuid),
+}
+
+/// A session row and its live token digest, read inside a write transaction.
+async fn session_in(
+    tx: &mut Transaction<'static, sqlx::Sqlite>,
+    key: SessionKey<'_>,
+) -> StoreResult<Option<(SessionRecord, String)>> {
+    let (column, value) = match key {
+        SessionKey::TokenHash(hash) => ("refresh_token_hash", hash.to_owned()),
+        SessionKey::Id(session_id) => ("session_id", session_id.hyphenated().to_string()),
+    };
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS}, refresh_token_hash FROM auth_sessions WHERE {column} = ?1"
+    );
+
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some((session_from_row(&row)?, row.try_get("refresh_token_hash")?)))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        let before = migrate::pending(&self.migration_status().await?);
+        migrate::SQLITE.run(&self.pool).await?;
+        Ok(before)
+    }
+
+    async fn migration_status(&self) -> StoreResult<Vec<MigrationState>> {
+        let applied = self.applied_versions().await?;
+        Ok(migrate::states(&migrate::SQLITE, &applied))
+    }
+
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "INSERT INTO users (user_id, primary_email, display_name, avatar_url, \
+             primary_email_verified, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(user.user_id))
+            .bind(&user.email)
+            .bind(&user.display_name)
+            .bind(&user.avatar_url)
+            .bind(user.email_verified)
+            .bind(ts(user.created_at))
+            .fetch_one(&mut *tx)
+            .await?;
+        let record = user_from_row(&row)?;
+
+        if let Some(hash) = &user.password_hash {
+            sqlx::query(
+                "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
+                 VALUES (?1, ?2, ?3)",
+            )
+            .bind(id(user.user_id))
+            .bind(hash)
+            .bind(ts(user.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn user_by_id(&self, user_id: Uuid) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(user_id))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE primary_email = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn password_hash(&self, user_id: Uuid) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT password_hash FROM password_credentials WHERE user_id = ?1")
+                .bind(id(user_id))
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        changed_at: DateTime<Utc>,
+        revoke_sessions_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
+             VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO UPDATE SET \
+             password_hash = excluded.password_hash, \
+             password_changed_at = excluded.password_changed_at",
+        )
+        .bind(id(user_id))
+        .bind(hash)
+        .bind(ts(changed_at))
+        .execute(&mut *tx)
+        .await?;
+
+        if let Some(at) = revoke_sessions_at {
+            revoke_all(&mut tx, user_id, at).await?;
+        }
+
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_profile(
+        &self,
+        user_id: Uuid,
+        update: &ProfileUpdate,
+    ) -> StoreResult<UserRecord> {
+        let sql = format!(
+            "UPDATE users SET display_name = COALESCE(?2, display_name), \
+             avatar_url = CASE WHEN ?3 THEN ?4 ELSE avatar_url END \
+             WHERE user_id = ?1 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(user_id))
+            .bind(&update.display_name)
+            .bind(update.avatar_url.is_some())
+            .bind(update.avatar_url.clone().flatten())
+            .fetch_one(&self.pool)
+            .await?;
+        user_from_row(&row)
+    }
+
+    async fn record_login(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET last_login_at = ?2 WHERE user_id = ?1")
+            .bind(id(user_id))
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn disable_user(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET disabled_at = COALESCE(disabled_at, ?2) WHERE user_id = ?1",
+        )
+        .bind(id(user_id))
+        .bind(ts(at))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+
+        revoke_all(&mut tx, user_id, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, session: &NewSession) -> StoreResult<SessionRecord> {
+        let sql = format!(
+            "INSERT INTO auth_sessions (session_id, user_id, refresh_token_hash, client_type, \
+             device_label, created_at, expires_at, last_seen_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6) RETURNING {SESSION_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(session.session_id))
+            .bind(id(session.user_id))
+            .bind(&session.refresh_token_hash)
+            .bind(&session.client_type)
+            .bind(&session.device_label)
+            .bind(ts(session.created_at))
+            .bind(ts(session.expires_at))
+            .fetch_one(&self.pool)
+            .await?;
+        session_from_row(&row)
+    }
+
+    async fn session(&self, session_id: Uuid) -> StoreResult<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM auth_sessions WHERE session_id = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(session_id))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn rotate_refresh_token(&self, rotation: &Rotation) -> StoreResult<RotationOutcome> {
+        let mut tx = self.begin_write().await?;
+        let outcome = rotate_in(&mut tx, rotation).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn revoke_session(&self, session_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = ?2 WHERE session_id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(id(session_id))
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_user_sessions(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let revoked = revoke_all(&mut tx, user_id, at).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+}
+
+/// The rotation rules of [`Rotation`], inside an immediate (write-locked) transaction.
+async fn rotate_in(
+    tx: &mut Transaction<'static, sqlx::Sqlite>,
+    rotation: &Rotation,
+) -> StoreResult<RotationOutcome> {
+    let by_hash = SessionKey::TokenHash(&rotation.presented_hash);
+    if let Some((session, _)) = session_in(tx, by_hash).await? {
+        if !session.is_live(rotation.now) {
+            return Ok(RotationOutcome::Inactive(session));
+        }
+        sqlx::query(
+            "UPDATE auth_sessions SET refresh_token_hash = ?2, last_seen_at = ?3, \
+             expires_at = ?4 WHERE session_id = ?1",
+        )
+        .bind(id(session.session_id))
+        .bind(&rotation.next_hash)
+        .bind(ts(rotation.now))
+        .bind(ts(rotation.new_expires_at))
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO auth_refresh_rotations (token_hash, session_id, rotated_at) \
+             VALUES (?1, ?2, ?3)",
+        )
+        .bind(&rotation.presented_hash)
+        .bind(id(session.session_id))
+        .bind(ts(rotation.now))
+        .execute(&mut **tx)
+        .await?;
+        return Ok(RotationOutcome::Rotated(session));
+    }
+
+    let rotated: Option<(Hyphenated, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT session_id, rotated_at FROM auth_refresh_rotations WHERE token_hash = ?1",
+    )
+    .bind(&rotation.presented_hash)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((session_id, rotated_at)) = rotated else {
+        return Ok(RotationOutcome::Unknown);
+    };
+    let by_id = SessionKey::Id(session_id.into_uuid());
+    let Some((session, current)) = session_in(tx, by_id).await? else {
+        return Ok(RotationOutcome::Unknown);
+    };
+
+    if !session.is_live(rotation.now) {
+        return Ok(RotationOutcome::Inactive(session));
+    }
+    if current == rotation.next_hash && rotated_at >= rotation.grace_since {
+        return Ok(RotationOutcome::Repeated(session));
+    }
+
+    revoke_session_in(tx, session.session_id, rotation.now).await?;
+    Ok(RotationOutcome::Reused(session))
+}
+
+async fn revoke_session_in(
+    tx: &mut Transaction<'static, sqlx::Sqlite>,
+    session_id: Uuid,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE auth_sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE session_id = ?1",
+    )
+    .bind(id(session_id))
+    .bind(ts(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
