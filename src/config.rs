@@ -88,8 +88,14 @@ impl std::fmt::Debug for BaseSettings {
         f.debug_struct("BaseSettings")
             .field("mode", &self.mode)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &crate::store::redact_url(&self.database_url))
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -205,8 +211,11 @@ fn postgres_url_from_parts(env: EnvLookup<'_>) -> Option<String> {
     }
 
     let mut url = url::Url::parse("postgres://localhost").ok()?;
-    url.set_host(Some(host.as_deref().unwrap_or("localhost"))).ok()?;
-    let port = env("POSTGRES_PORT").and_then(|p| p.parse().ok()).unwrap_or(5432);
+    url.set_host(Some(host.as_deref().unwrap_or("localhost")))
+        .ok()?;
+    let port = env("POSTGRES_PORT")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5432);
     url.set_port(Some(port)).ok()?;
     url.set_username(&env("POSTGRES_USER").unwrap_or_else(|| "postgres".into()))
         .ok()?;
@@ -343,9 +352,13 @@ impl ServerConfig {
 }
 
 fn dev_cors_origins() -> Vec<String> {
-    ["http://localhost:3000", "http://127.0.0.1:3000", "http://papyrus.localhost:3000"]
-        .map(String::from)
-        .to_vec()
+    [
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://papyrus.localhost:3000",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// `papyrus serve`'s settings: where to listen, which database, the server config.
@@ -380,7 +393,9 @@ impl ServeArgs {
         match self.cors_origins.as_deref().map(parse_cors_origins) {
             Some(Ok(origins)) => server.cors_origins = origins,
             Some(Err(p)) => problems.push(p),
-            None if base.mode == Mode::Production => server.cors_origins = CorsOrigins::List(vec![]),
+            None if base.mode == Mode::Production => {
+                server.cors_origins = CorsOrigins::List(vec![])
+            }
             None => {}
         }
         match self.trusted_proxies.as_deref().map(parse_trusted_proxies) {
@@ -483,7 +498,9 @@ pub fn parse_cors_origins(text: &str) -> Result<CorsOrigins, String> {
         }
     }
     Ok(CorsOrigins::List(
-        list.into_iter().map(|o| o.trim_end_matches('/').to_owned()).collect(),
+        list.into_iter()
+            .map(|o| o.trim_end_matches('/').to_owned())
+            .collect(),
     ))
 }
 
@@ -539,8 +556,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -625,7 +644,9 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret_key")).unwrap().permissions();
+            let mode = std::fs::metadata(dir.path().join("secret_key"))
+                .unwrap()
+                .permissions();
             assert_eq!(mode.mode() & 0o777, 0o600);
         }
     }

@@ -108,8 +108,18 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(email("  Reader@Example.COM ").unwrap(), "reader@example.com");
-        for bad in ["", "reader", "@example.com", "a@b", "a b@example.com", "a@exa mple.com"] {
+        assert_eq!(
+            email("  Reader@Example.COM ").unwrap(),
+            "reader@example.com"
+        );
+        for bad in [
+            "",
+            "reader",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@exa mple.com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }
         assert!(email(&format!("{}@example.com", "a".repeat(250))).is_err());

@@ -129,7 +129,12 @@ impl Auth {
     }
 
     pub async fn register(&self, registration: Registration) -> AuthResult<IssuedTokens> {
-        if self.store.user_by_email(&registration.email).await?.is_some() {
+        if self
+            .store
+            .user_by_email(&registration.email)
+            .await?
+            .is_some()
+        {
             return Err(AuthError::EmailTaken);
         }
         let hash = self.passwords.hash(&registration.password).await?;
@@ -192,9 +197,16 @@ impl Auth {
         self.start_session(user, client, now).await
     }
 
-    async fn rehash(&self, user_id: Uuid, password: &SecretString, now: DateTime<Utc>) -> AuthResult<()> {
+    async fn rehash(
+        &self,
+        user_id: Uuid,
+        password: &SecretString,
+        now: DateTime<Utc>,
+    ) -> AuthResult<()> {
         let hash = self.passwords.hash(password).await?;
-        self.store.set_password_hash(user_id, &hash, now, None).await?;
+        self.store
+            .set_password_hash(user_id, &hash, now, None)
+            .await?;
         tracing::info!(target: SECURITY, user_id = %user_id, "password hash upgraded to argon2id");
         Ok(())
     }
@@ -261,7 +273,9 @@ impl Auth {
             RotationOutcome::Inactive(session) if session.revoked_at.is_some() => {
                 return Err(AuthError::SessionRevoked);
             }
-            RotationOutcome::Inactive(_) => return Err(AuthError::InvalidSession("Session expired")),
+            RotationOutcome::Inactive(_) => {
+                return Err(AuthError::InvalidSession("Session expired"));
+            }
             RotationOutcome::Reused(session) => {
                 tracing::warn!(
                     target: SECURITY,
@@ -323,9 +337,13 @@ impl Auth {
     pub async fn logout(&self, caller: &Authenticated, all_devices: bool) -> AuthResult<()> {
         let now = Utc::now();
         if all_devices {
-            self.store.revoke_user_sessions(caller.user.user_id, now).await?;
+            self.store
+                .revoke_user_sessions(caller.user.user_id, now)
+                .await?;
         } else {
-            self.store.revoke_session(caller.session.session_id, now).await?;
+            self.store
+                .revoke_session(caller.session.session_id, now)
+                .await?;
         }
         tracing::info!(
             target: SECURITY,
@@ -341,7 +359,10 @@ impl Auth {
         caller: &Authenticated,
         update: &ProfileUpdate,
     ) -> AuthResult<UserRecord> {
-        Ok(self.store.update_profile(caller.user.user_id, update).await?)
+        Ok(self
+            .store
+            .update_profile(caller.user.user_id, update)
+            .await?)
     }
 
     /// Changes the password after checking the current one; signs out every device.
@@ -370,7 +391,9 @@ impl Auth {
     ) -> AuthResult<()> {
         self.check_password(caller.user.user_id, password).await?;
 
-        self.store.disable_user(caller.user.user_id, Utc::now()).await?;
+        self.store
+            .disable_user(caller.user.user_id, Utc::now())
+            .await?;
         tracing::info!(target: SECURITY, user_id = %caller.user.user_id, "account deleted by user");
         Ok(())
     }

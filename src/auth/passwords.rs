@@ -109,7 +109,8 @@ fn has_current_params(hash: &PasswordHash<'_>) -> bool {
 impl Passwords {
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let password = password.clone();
-        self.run(move || hash_blocking(password.expose_secret())).await?
+        self.run(move || hash_blocking(password.expose_secret()))
+            .await?
     }
 
     pub async fn verify(
@@ -159,7 +160,13 @@ mod tests {
         let hash = hash_blocking("correct horse").unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let ok = verify_blocking("correct horse", &hash);
-        assert_eq!(ok, Verification { matches: true, needs_rehash: false });
+        assert_eq!(
+            ok,
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
         assert!(!verify_blocking("wrong horse", &hash).matches);
     }
 

@@ -140,23 +140,38 @@ mod tests {
 
         let old = Utc::now() - chrono::Duration::hours(2);
         let expired = keys.issue_access(user, session, old, ttl).unwrap();
-        assert_eq!(keys.verify_access(&expired).unwrap_err(), AccessTokenError::Expired);
+        assert_eq!(
+            keys.verify_access(&expired).unwrap_err(),
+            AccessTokenError::Expired
+        );
     }
 
     #[test]
     fn other_keys_and_types_are_refused() {
         let keys = keys();
-        let other = TokenKeys::new(&SecretString::from("another-secret-another-secret-xx")).unwrap();
+        let other =
+            TokenKeys::new(&SecretString::from("another-secret-another-secret-xx")).unwrap();
         let token = other
-            .issue_access(Uuid::new_v4(), Uuid::new_v4(), Utc::now(), std::time::Duration::from_secs(60))
+            .issue_access(
+                Uuid::new_v4(),
+                Uuid::new_v4(),
+                Utc::now(),
+                std::time::Duration::from_secs(60),
+            )
             .unwrap();
-        assert_eq!(keys.verify_access(&token).unwrap_err(), AccessTokenError::Malformed);
+        assert_eq!(
+            keys.verify_access(&token).unwrap_err(),
+            AccessTokenError::Malformed
+        );
 
         let claims = serde_json::json!({
             "sub": "u", "sid": "s", "iat": 0, "exp": Utc::now().timestamp() + 60, "type": "refresh"
         });
         let refresh = jsonwebtoken::encode(&Header::default(), &claims, &keys.encoding).unwrap();
-        assert_eq!(keys.verify_access(&refresh).unwrap_err(), AccessTokenError::WrongType);
+        assert_eq!(
+            keys.verify_access(&refresh).unwrap_err(),
+            AccessTokenError::WrongType
+        );
     }
 
     #[test]

@@ -57,14 +57,20 @@ async fn migrate(args: DbArgs) -> CliResult {
 
 async fn status(args: DbArgs) -> CliResult {
     let store = open(&args).await?;
-    let states = store.migration_status().await.context("cannot read migrations")?;
+    let states = store
+        .migration_status()
+        .await
+        .context("cannot read migrations")?;
 
     let out = Output { json: args.json };
     out.print(&states, |states| {
         let mut text = format!("{:<16} {:<8} description\n", "version", "state");
         for state in states {
             let label = if state.applied { "applied" } else { "pending" };
-            text.push_str(&format!("{:<16} {:<8} {}\n", state.version, label, state.description));
+            text.push_str(&format!(
+                "{:<16} {:<8} {}\n",
+                state.version, label, state.description
+            ));
         }
         text.trim_end().to_owned()
     });

@@ -48,7 +48,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server
-    Serve(serve::ServeCommand),
+    Serve(Box<serve::ServeCommand>),
     /// Apply or inspect database migrations
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -85,7 +85,10 @@ pub fn main() -> ExitCode {
         tracing::warn!("ignoring .env: {problem}");
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -103,7 +106,7 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command) -> CliResult {
     match command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Db(args) => db::run(args).await,
     }
 }

@@ -53,9 +53,8 @@ pub async fn run(args: ServeCommand) -> CliResult {
 
 /// The generated development secret, created on first start; an explicit, logged step.
 fn dev_secret(base: &config::BaseSettings) -> CliResult<secrecy::SecretString> {
-    let (secret, generated) = config::ensure_dev_secret(&base.data_dir).with_context(|| {
-        format!("cannot keep a secret key in {}", base.data_dir.display())
-    })?;
+    let (secret, generated) = config::ensure_dev_secret(&base.data_dir)
+        .with_context(|| format!("cannot keep a secret key in {}", base.data_dir.display()))?;
     if generated {
         tracing::warn!(
             "generated a development SECRET_KEY in {}",
@@ -80,14 +79,20 @@ fn warn_development(base: &config::BaseSettings) {
 
 async fn prepare_schema(store: &dyn store::Store, migrate: bool) -> CliResult {
     if migrate {
-        let applied = store.migrate().await.context("cannot migrate the database")?;
+        let applied = store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
         }
         return Ok(());
     }
 
-    let status = store.migration_status().await.context("cannot read migrations")?;
+    let status = store
+        .migration_status()
+        .await
+        .context("cannot read migrations")?;
     let pending = status.iter().filter(|m| !m.applied).count();
     if pending > 0 {
         return Err(CliError::Usage(format!(

@@ -69,7 +69,11 @@ where
             .filter_map(|v| v.to_str().ok())
             .collect::<Vec<_>>()
             .join(",");
-        Ok(ClientIp(client_ip(peer, &forwarded, &app.config.trusted_proxies)))
+        Ok(ClientIp(client_ip(
+            peer,
+            &forwarded,
+            &app.config.trusted_proxies,
+        )))
     }
 }
 
@@ -81,7 +85,11 @@ pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr
     }
 
     let mut client = peer;
-    for hop in forwarded_for.rsplit(',').map(str::trim).filter(|h| !h.is_empty()) {
+    for hop in forwarded_for
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
         let Ok(ip) = hop.parse::<IpAddr>() else {
             break;
         };
@@ -105,7 +113,10 @@ mod tests {
 
         assert_eq!(client_ip(client, "198.51.100.1", &trusted), client);
         assert_eq!(client_ip(proxy, "203.0.113.7", &trusted), client);
-        assert_eq!(client_ip(proxy, "1.2.3.4, 203.0.113.7, 10.0.0.2", &trusted), client);
+        assert_eq!(
+            client_ip(proxy, "1.2.3.4, 203.0.113.7, 10.0.0.2", &trusted),
+            client
+        );
         assert_eq!(client_ip(proxy, "", &trusted), proxy);
         assert_eq!(client_ip(proxy, "garbage", &trusted), proxy);
     }

@@ -63,11 +63,20 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn unsupported_media_type() -> ApiError {
@@ -84,7 +93,12 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
         Ok(_) => Err(ApiError::invalid_field("body", "must be a JSON object")),
         Err(e) => Err(ApiError::invalid_field(
             "body",
-            format!("is not valid JSON ({} at line {}, column {})", describe(&e), e.line(), e.column()),
+            format!(
+                "is not valid JSON ({} at line {}, column {})",
+                describe(&e),
+                e.line(),
+                e.column()
+            ),
         )),
     }
 }
@@ -113,15 +127,26 @@ impl<'a> Fields<'a> {
     }
 
     fn fail(&mut self, name: &str, reason: impl Into<String>) {
-        self.errors.entry(name.to_owned()).or_insert_with(|| reason.into());
+        self.errors
+            .entry(name.to_owned())
+            .or_insert_with(|| reason.into());
     }
 
-    fn parse<T>(&mut self, name: &str, raw: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        name: &str,
+        raw: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         parse(raw).map_err(|reason| self.fail(name, reason)).ok()
     }
 
     /// A string field that must be present.
-    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.body.get(name) {
             Some(Value::String(raw)) => self.parse(name, raw, parse),
             None | Some(Value::Null) => {
@@ -136,7 +161,11 @@ impl<'a> Fields<'a> {
     }
 
     /// A string field that may be absent or null.
-    pub fn optional<T>(&mut self, name: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.body.get(name) {
             Some(Value::String(raw)) => self.parse(name, raw, parse),
             None | Some(Value::Null) => None,

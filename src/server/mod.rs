@@ -65,9 +65,12 @@ pub async fn launch(
     state.auth_limit.spawn_cleanup();
     let app = router(state);
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The whole HTTP surface: probes at the root, the API under the prefix.
@@ -110,8 +113,18 @@ fn cors(origins: &CorsOrigins) -> CorsLayer {
     let request_id = HeaderName::from_static("x-request-id");
     CorsLayer::new()
         .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, request_id.clone()])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            request_id.clone(),
+        ])
         .expose_headers([request_id, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
 }

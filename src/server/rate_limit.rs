@@ -15,7 +15,11 @@ use governor::{Quota, RateLimiter};
 
 use crate::error::ApiError;
 
-type Keyed = RateLimiter<(&'static str, IpAddr), DefaultKeyedStateStore<(&'static str, IpAddr)>, DefaultClock>;
+type Keyed = RateLimiter<
+    (&'static str, IpAddr),
+    DefaultKeyedStateStore<(&'static str, IpAddr)>,
+    DefaultClock,
+>;
 
 /// The auth endpoints' shared limiter; cheap to clone.
 #[derive(Clone)]
@@ -26,8 +30,8 @@ pub struct AuthRateLimit {
 impl AuthRateLimit {
     /// `per_minute == 0` turns the limit off.
     pub fn new(per_minute: u32) -> Self {
-        let limiter = NonZeroU32::new(per_minute)
-            .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
+        let limiter =
+            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
         Self { limiter }
     }
 

@@ -77,8 +77,11 @@ pub trait Store: Send + Sync + 'static {
         revoke_sessions_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
 
-    async fn update_profile(&self, user_id: Uuid, update: &ProfileUpdate)
-    -> StoreResult<UserRecord>;
+    async fn update_profile(
+        &self,
+        user_id: Uuid,
+        update: &ProfileUpdate,
+    ) -> StoreResult<UserRecord>;
 
     async fn record_login(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
 
@@ -106,8 +109,7 @@ pub type DynStore = Arc<dyn Store>;
 pub async fn connect(database_url: &str) -> StoreResult<DynStore> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(database_url).await?))
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
-    {
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(database_url).await?))
     } else {
         Err(StoreError::Other(format!(

@@ -50,11 +50,11 @@ impl PgStore {
             return Ok(Vec::new());
         }
 
-        Ok(
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
         )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
 
@@ -339,7 +339,10 @@ async fn lock_session(
     let Some(row) = query.fetch_optional(&mut **tx).await? else {
         return Ok(None);
     };
-    Ok(Some((session_from_row(&row)?, row.try_get("refresh_token_hash")?)))
+    Ok(Some((
+        session_from_row(&row)?,
+        row.try_get("refresh_token_hash")?,
+    )))
 }
 
 /// The rotation rules of [`Rotation`], with the session row locked.

@@ -71,11 +71,11 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
 
-        Ok(
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
         )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
 
@@ -164,7 +164,10 @@ async fn session_in(
     let Some(row) = row else {
         return Ok(None);
     };
-    Ok(Some((session_from_row(&row)?, row.try_get("refresh_token_hash")?)))
+    Ok(Some((
+        session_from_row(&row)?,
+        row.try_get("refresh_token_hash")?,
+    )))
 }
 
 #[async_trait]

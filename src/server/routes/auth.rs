@@ -28,7 +28,9 @@ fn client_info(fields: &mut Fields<'_>) -> ClientInfo {
         client_type: fields
             .optional("client_type", input::client_type)
             .unwrap_or_else(|| "unknown".into()),
-        device_label: fields.optional("device_label", input::device_label).flatten(),
+        device_label: fields
+            .optional("device_label", input::device_label)
+            .flatten(),
     }
 }
 
@@ -39,7 +41,10 @@ fn any_password(raw: &str) -> Result<String, String> {
         return Err("must not be empty".into());
     }
     if raw.chars().count() > input::MAX_PASSWORD_CHARS {
-        return Err(format!("must be at most {} characters", input::MAX_PASSWORD_CHARS));
+        return Err(format!(
+            "must be at most {} characters",
+            input::MAX_PASSWORD_CHARS
+        ));
     }
     Ok(raw.to_owned())
 }

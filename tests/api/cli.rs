@@ -1,0 +1,177 @@
+//! The `papyrus` binary itself: zero-config start, production refusal, migrations.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{Db, TestDb, postgres_available};
+
+fn papyrus(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_papyrus"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+#[test]
+fn serve_with_no_configuration_just_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = papyrus(dir.path())
+        .args(["serve", "--port", "0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+
+    let mut warnings = 0;
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if line.contains("development set-up") {
+            warnings += 1;
+        }
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            assert!(line.contains("sqlite://"), "{line}");
+            assert!(line.contains("development mode"), "{line}");
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert_eq!(warnings, 1, "one clear development warning");
+
+    let health = reqwest::blocking_get(&format!("http://{address}/health"));
+    assert_eq!(health, r#"{"status":"healthy"}"#);
+    let secret = dir.path().join("papyrus-data/secret_key");
+    assert!(dir.path().join("papyrus-data/papyrus.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let status = stop(&mut child);
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    for line in lines.map_while(Result::ok) {
+        assert!(
+            !line.contains(&std::fs::read_to_string(&secret).unwrap()),
+            "secret logged"
+        );
+    }
+}
+
+/// Sends SIGTERM and waits for the exit status.
+fn stop(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("server did not stop on SIGTERM");
+}
+
+#[test]
+fn production_refuses_to_start_without_explicit_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = papyrus(dir.path())
+        .args(["serve", "--port", "0"])
+        .env("PAPYRUS_ENV", "production")
+        .env("SECRET_KEY", "too-short")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SECRET_KEY is 9 bytes long"), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(
+        !dir.path().join("papyrus-data").exists(),
+        "production generates nothing"
+    );
+
+    let output = papyrus(dir.path())
+        .args(["serve", "--port", "0"])
+        .env("ALGORITHM", "RS512")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("only HS256"));
+}
+
+#[test]
+fn dotenv_in_the_working_directory_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "PAPYRUS_ENV=production\nSECRET_KEY=abc\n",
+    )
+    .unwrap();
+    let output = papyrus(dir.path()).args(["serve"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY is 3 bytes long"));
+}
+
+fn db_command(db: &TestDb, args: &[&str]) -> serde_json::Value {
+    let output = papyrus(db.dir())
+        .args(args)
+        .args(["--json", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+async fn migrations_are_listed_and_applied(kind: Db) {
+    let db = TestDb::create(kind).await;
+    let status = db_command(&db, &["db", "status"]);
+    let pending = status.as_array().unwrap();
+    assert!(!pending.is_empty());
+    assert!(pending.iter().all(|m| m["applied"] == false), "{status}");
+
+    let applied = db_command(&db, &["db", "migrate"]);
+    assert_eq!(applied["applied"].as_array().unwrap().len(), pending.len());
+    let status = db_command(&db, &["db", "status"]);
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["applied"] == true)
+    );
+    let again = db_command(&db, &["db", "migrate"]);
+    assert_eq!(again["applied"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn sqlite_migrations_are_listed_and_applied() {
+    migrations_are_listed_and_applied(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_migrations_are_listed_and_applied() {
+    if postgres_available().await {
+        migrations_are_listed_and_applied(Db::Postgres).await;
+    }
+}
+
+mod reqwest {
+    /// A GET with no async runtime, for tests that drive the binary.
+    pub fn blocking_get(url: &str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+    }
+}

@@ -1,0 +1,11 @@
+//! HTTP tests: the real server on an ephemeral port, against SQLite and PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod errors;
+mod refresh;
+mod schema;
+mod sessions;
+mod users;

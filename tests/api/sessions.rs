@@ -1,0 +1,172 @@
+//! The bearer check on every authenticated route, and logout.
+
+use chrono::Utc;
+use jsonwebtoken::{EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Db, SECRET, TestApp, expect_error, expect_status};
+
+both!(
+    bearer_failures_have_their_codes,
+    disabled_user_is_refused_at_once,
+    logout_without_body_revokes_this_session_only,
+    logout_all_devices_revokes_every_session,
+);
+
+fn sign(claims: serde_json::Value, secret: &str) -> String {
+    let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+    jsonwebtoken::encode(&Header::default(), &claims, &key).unwrap()
+}
+
+async fn bearer_failures_have_their_codes(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let body = app.register("bearer@example.com").await;
+    let user_id = body["user"]["user_id"].as_str().unwrap();
+    let now = Utc::now().timestamp();
+
+    let missing = app
+        .client
+        .get(app.url("/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    expect_error(missing, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    let basic = app
+        .client
+        .get(app.url("/v1/users/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    expect_error(basic, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+
+    let cases = [
+        ("garbage".to_owned(), "INVALID_TOKEN"),
+        (
+            sign(
+                json!({"sub": user_id, "sid": "x", "iat": now, "exp": now + 60, "type": "access"}),
+                "some-other-secret-some-other-secret",
+            ),
+            "INVALID_TOKEN",
+        ),
+        (
+            sign(
+                json!({"sub": user_id, "sid": "x", "iat": now - 120, "exp": now - 60, "type": "access"}),
+                SECRET,
+            ),
+            "INVALID_TOKEN",
+        ),
+        (
+            sign(
+                json!({"sub": user_id, "sid": "x", "iat": now, "exp": now + 60, "type": "refresh"}),
+                SECRET,
+            ),
+            "INVALID_TOKEN_TYPE",
+        ),
+        (
+            sign(
+                json!({"sub": user_id, "sid": uuid::Uuid::new_v4(), "iat": now, "exp": now + 60, "type": "access"}),
+                SECRET,
+            ),
+            "INVALID_SESSION",
+        ),
+    ];
+    for (token, code) in cases {
+        let response = app.get_auth("/v1/users/me", &token).await;
+        expect_error(response, StatusCode::UNAUTHORIZED, code).await;
+    }
+}
+
+async fn disabled_user_is_refused_at_once(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let body = app.register("disabled@example.com").await;
+    let token = body["access_token"].as_str().unwrap();
+    expect_status(app.get_auth("/v1/users/me", token).await, StatusCode::OK).await;
+
+    app.db
+        .exec("UPDATE users SET disabled_at = created_at")
+        .await;
+    let response = app.get_auth("/v1/users/me", token).await;
+    expect_error(response, StatusCode::FORBIDDEN, "ACCOUNT_DISABLED").await;
+}
+
+async fn logout_without_body_revokes_this_session_only(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let phone = app.register("logout@example.com").await;
+    let laptop = expect_status(
+        app.login("logout@example.com", crate::helpers::PASSWORD)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let phone_access = phone["access_token"].as_str().unwrap();
+
+    let response = app.post_auth("/v1/auth/logout", phone_access, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let me = app.get_auth("/v1/users/me", phone_access).await;
+    expect_error(me, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+    let refresh = app.refresh(phone["refresh_token"].as_str().unwrap()).await;
+    expect_error(refresh, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+    let laptop_access = laptop["access_token"].as_str().unwrap();
+    expect_status(
+        app.get_auth("/v1/users/me", laptop_access).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+async fn logout_all_devices_revokes_every_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let a = app.register("everywhere@example.com").await;
+    let login = app
+        .login("everywhere@example.com", crate::helpers::PASSWORD)
+        .await;
+    let b = expect_status(login, StatusCode::OK).await;
+    let a_access = a["access_token"].as_str().unwrap();
+    let b_access = b["access_token"].as_str().unwrap();
+
+    let bad = app
+        .post_auth(
+            "/v1/auth/logout",
+            a_access,
+            Some(json!({"all_devices": "yes"})),
+        )
+        .await;
+    expect_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR").await;
+    let response = app
+        .post_auth(
+            "/v1/auth/logout",
+            a_access,
+            Some(json!({"all_devices": true})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    for token in [a_access, b_access] {
+        let me = app.get_auth("/v1/users/me", token).await;
+        expect_error(me, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+    }
+
+    let c = expect_status(
+        app.login("everywhere@example.com", crate::helpers::PASSWORD)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let d = expect_status(
+        app.login("everywhere@example.com", crate::helpers::PASSWORD)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let c_access = c["access_token"].as_str().unwrap();
+    let response = app.post_auth("/v1/auth/logout-all", c_access, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let me = app
+        .get_auth("/v1/users/me", d["access_token"].as_str().unwrap())
+        .await;
+    expect_error(me, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
+}
