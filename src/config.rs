@@ -62,6 +62,10 @@ pub struct BaseArgs {
     #[arg(long, env = "PAPYRUS_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Directory of the PowerSync signing key set [default: <DATA_DIR>/keys]
+    #[arg(long, env = "PAPYRUS_KEYS_DIR", value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
+
     /// Development or production [default: development]
     #[arg(long = "env", env = "PAPYRUS_ENV", value_name = "MODE")]
     pub mode: Option<Mode>,
@@ -76,6 +80,7 @@ pub struct BaseArgs {
 pub struct BaseSettings {
     pub mode: Mode,
     pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
     pub database_url: String,
     /// False when the database is the SQLite default nobody asked for.
     pub database_explicit: bool,
@@ -153,6 +158,10 @@ impl BaseArgs {
 
         Ok(BaseSettings {
             mode,
+            keys_dir: self
+                .keys_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("keys")),
             data_dir,
             database_url,
             database_explicit,
@@ -229,6 +238,66 @@ fn postgres_url_from_parts(env: EnvLookup<'_>) -> Option<String> {
 
 pub fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("papyrus.db").display())
+}
+
+/// How PowerSync tokens are issued; shared by `serve`, `token` and `keys`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PowerSyncArgs {
+    /// The `aud` claim of PowerSync tokens; must be one of the PowerSync service's
+    /// `client_auth.audience` entries [default: papyrus-powersync]
+    #[arg(long, env = "POWERSYNC_JWT_AUDIENCE", value_name = "AUDIENCE")]
+    pub powersync_audience: Option<String>,
+
+    /// Lifetime of PowerSync tokens, in minutes; at most 1440, the PowerSync service's
+    /// limit [default: 5]
+    #[arg(long, env = "POWERSYNC_TOKEN_EXPIRE_MINUTES", value_name = "MINUTES")]
+    pub powersync_token_expire_minutes: Option<u32>,
+}
+
+/// PowerSync token settings, resolved.
+#[derive(Debug, Clone)]
+pub struct PowerSyncConfig {
+    pub audience: String,
+    /// False when the audience is the default nobody chose.
+    pub audience_explicit: bool,
+    pub token_ttl: Duration,
+}
+
+impl Default for PowerSyncConfig {
+    fn default() -> Self {
+        Self {
+            audience: DEFAULT_POWERSYNC_AUDIENCE.into(),
+            audience_explicit: false,
+            token_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+pub const DEFAULT_POWERSYNC_AUDIENCE: &str = "papyrus-powersync";
+/// The PowerSync service refuses tokens that live longer than a day.
+pub const MAX_POWERSYNC_TOKEN_MINUTES: u32 = 24 * 60;
+
+impl PowerSyncArgs {
+    pub fn resolve(&self) -> Result<PowerSyncConfig, ConfigError> {
+        let mut config = PowerSyncConfig::default();
+        if let Some(audience) = self.powersync_audience.as_deref().map(str::trim) {
+            if audience.is_empty() {
+                return Err(ConfigError::one("POWERSYNC_JWT_AUDIENCE must not be empty"));
+            }
+            config.audience = audience.to_owned();
+            config.audience_explicit = true;
+        }
+        if let Some(minutes) = self.powersync_token_expire_minutes {
+            if minutes == 0 || minutes > MAX_POWERSYNC_TOKEN_MINUTES {
+                return Err(ConfigError::one(format!(
+                    "POWERSYNC_TOKEN_EXPIRE_MINUTES={minutes} is out of range: PowerSync \
+                     accepts tokens living 1 to {MAX_POWERSYNC_TOKEN_MINUTES} minutes"
+                )));
+            }
+            config.token_ttl = Duration::from_secs(u64::from(minutes) * 60);
+        }
+        Ok(config)
+    }
 }
 
 /// Options of `papyrus serve`.
@@ -312,6 +381,7 @@ pub struct ServerConfig {
     pub public_base_url: Option<url::Url>,
     pub app_public_base_url: Option<url::Url>,
     pub auth: AuthConfig,
+    pub powersync: PowerSyncConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,6 +417,7 @@ impl ServerConfig {
                 refresh_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
                 refresh_reuse_grace: Duration::from_secs(10),
             },
+            powersync: PowerSyncConfig::default(),
         }
     }
 }
@@ -376,10 +447,15 @@ impl ServeArgs {
         &self,
         base: BaseSettings,
         secret_key: SecretString,
+        powersync: &PowerSyncArgs,
     ) -> Result<ServeSettings, ConfigError> {
         let mut problems = Vec::new();
         let mut server = ServerConfig::development(secret_key);
         server.mode = base.mode;
+        match powersync.resolve() {
+            Ok(config) => server.powersync = config,
+            Err(error) => problems.extend(error.problems),
+        }
 
         if let Some(alg) = &self.algorithm
             && alg != "HS256"
@@ -628,8 +704,20 @@ mod tests {
             api_prefix: Some("v1?x".into()),
             ..Default::default()
         };
-        let error = args.resolve(base, SecretString::from("k")).err().unwrap();
-        assert_eq!(error.problems.len(), 2);
+        let powersync = PowerSyncArgs {
+            powersync_token_expire_minutes: Some(1441),
+            ..Default::default()
+        };
+        let error = args
+            .resolve(base, SecretString::from("k"), &powersync)
+            .err()
+            .unwrap();
+        assert_eq!(error.problems.len(), 3, "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("POWERSYNC_TOKEN_EXPIRE_MINUTES=1441")
+        );
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod keys;
 pub mod server;
 pub mod store;

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliResult, Output};
 use crate::config::{self, BaseArgs};
-use crate::store::{self, DynStore};
+use crate::store::DynStore;
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
@@ -34,10 +34,7 @@ pub async fn run(command: DbCommand) -> CliResult {
 
 async fn open(args: &DbArgs) -> CliResult<DynStore> {
     let base = args.base.resolve(&config::process_env)?;
-    let url = &base.database_url;
-    Ok(store::connect(url)
-        .await
-        .with_context(|| format!("cannot open the database {}", store::redact_url(url)))?)
+    super::common::open_store(&base).await
 }
 
 async fn migrate(args: DbArgs) -> CliResult {

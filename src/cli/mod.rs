@@ -1,9 +1,12 @@
 //! The `papyrus` command line: one module per command group, each with its
 //! arguments and a `run` function. This module only parses and dispatches.
 
+mod common;
 mod db;
+mod keys;
 mod output;
 mod serve;
+mod token;
 
 use std::process::ExitCode;
 
@@ -52,6 +55,12 @@ pub enum Command {
     /// Apply or inspect database migrations
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Manage the PowerSync signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Mint tokens for a user
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// Why a command failed, and so its exit status.
@@ -63,13 +72,15 @@ pub enum CliError {
     Usage(String),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
 }
 
 impl CliError {
     fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Config(_) | CliError::Usage(_) => ExitCode::from(2),
-            CliError::Failed(_) => ExitCode::from(1),
+            CliError::Failed(_) | CliError::Keys(_) => ExitCode::from(1),
         }
     }
 }
@@ -108,6 +119,8 @@ async fn run(command: Command) -> CliResult {
     match command {
         Command::Serve(args) => serve::run(*args).await,
         Command::Db(args) => db::run(args).await,
+        Command::Keys(args) => keys::run(args).await,
+        Command::Token(args) => token::run(args).await,
     }
 }
 

@@ -4,8 +4,10 @@ use anyhow::Context;
 use clap::Args;
 use tokio::net::TcpListener;
 
+use super::common::{open_keys, open_store};
 use super::{CliError, CliResult};
-use crate::config::{self, BaseArgs, Mode, ServeArgs};
+use crate::config::{self, BaseArgs, Mode, PowerSyncArgs, ServeArgs};
+use crate::keys::KeyStore;
 use crate::store;
 
 #[derive(Debug, Args)]
@@ -15,6 +17,9 @@ pub struct ServeCommand {
 
     #[command(flatten)]
     pub serve: ServeArgs,
+
+    #[command(flatten)]
+    pub powersync: PowerSyncArgs,
 }
 
 pub async fn run(args: ServeCommand) -> CliResult {
@@ -23,16 +28,22 @@ pub async fn run(args: ServeCommand) -> CliResult {
         Some(secret) => secret,
         None => dev_secret(&base)?,
     };
-    let settings = args.serve.resolve(base, secret)?;
+    let settings = args.serve.resolve(base, secret, &args.powersync)?;
     if settings.base.mode == Mode::Development {
         warn_development(&settings.base);
     }
 
     let url = &settings.base.database_url;
-    let store = store::connect(url)
-        .await
-        .with_context(|| format!("cannot open the database {}", store::redact_url(url)))?;
+    let store = open_store(&settings.base).await?;
     prepare_schema(store.as_ref(), settings.migrate).await?;
+    let keys = open_keys(&settings.base)?;
+    let _watch = match &keys {
+        Some(keys) => {
+            reload_on_hangup(keys.clone());
+            keys.watch()?
+        }
+        None => None,
+    };
 
     let listener = TcpListener::bind(settings.bind)
         .await
@@ -44,7 +55,7 @@ pub async fn run(args: ServeCommand) -> CliResult {
         settings.base.mode.name()
     );
 
-    crate::server::launch(settings.server, store, listener, shutdown_signal())
+    crate::server::launch(settings.server, store, keys, listener, shutdown_signal())
         .await
         .context("the server stopped with an error")?;
     tracing::info!("stopped");
@@ -101,6 +112,24 @@ async fn prepare_schema(store: &dyn store::Store, migrate: bool) -> CliResult {
         )));
     }
     Ok(())
+}
+
+/// Reloads the key set on SIGHUP, beside the directory watcher.
+fn reload_on_hangup(keys: KeyStore) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; key reloads rely on the watcher");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the PowerSync key set");
+            keys.reload();
+        }
+    });
+    #[cfg(not(unix))]
+    drop(keys);
 }
 
 /// Resolves on SIGINT or SIGTERM.

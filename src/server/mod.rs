@@ -27,6 +27,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::auth::Auth;
 use crate::config::{CorsOrigins, ServerConfig};
 use crate::error::ApiError;
+use crate::keys::KeyStore;
 use crate::store::DynStore;
 
 pub use extract::client_ip;
@@ -39,10 +40,16 @@ pub struct AppState {
     pub store: DynStore,
     pub config: Arc<ServerConfig>,
     pub auth_limit: AuthRateLimit,
+    /// The PowerSync signing keys; `None` when signing is not configured.
+    pub keys: Option<KeyStore>,
 }
 
 impl AppState {
-    pub fn new(config: ServerConfig, store: DynStore) -> Result<Self, crate::auth::AuthError> {
+    pub fn new(
+        config: ServerConfig,
+        store: DynStore,
+        keys: Option<KeyStore>,
+    ) -> Result<Self, crate::auth::AuthError> {
         let auth = Auth::new(store.clone(), config.auth.clone())?;
         let auth_limit = AuthRateLimit::new(config.rate_limit_auth);
         Ok(Self {
@@ -50,6 +57,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             auth_limit,
+            keys,
         })
     }
 }
@@ -58,10 +66,11 @@ impl AppState {
 pub async fn launch(
     config: ServerConfig,
     store: DynStore,
+    keys: Option<KeyStore>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new(config, store).map_err(std::io::Error::other)?;
+    let state = AppState::new(config, store, keys).map_err(std::io::Error::other)?;
     state.auth_limit.spawn_cleanup();
     let app = router(state);
 

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chrono::Utc;
 use papyrus::config::ServerConfig;
+use papyrus::keys::{self, KeyStore, KeyWatch};
 use papyrus::store;
 use reqwest::{Client, Response, StatusCode};
 use secrecy::SecretString;
@@ -190,6 +192,9 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: Client,
     pub db: TestDb,
+    /// The key set directory the server watches, when signing is configured.
+    pub keys_dir: std::path::PathBuf,
+    _watch: Option<KeyWatch>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -206,7 +211,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(kind: Db, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::start(kind, true, adjust).await
+    }
+
+    /// A server whose PowerSync signing is not configured.
+    pub async fn spawn_without_keys(kind: Db) -> Self {
+        Self::start(kind, false, |_| {}).await
+    }
+
+    async fn start(kind: Db, with_keys: bool, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let db = TestDb::create(kind).await;
+        let keys_dir = db.dir().join("keys");
+        let keys = with_keys.then(|| {
+            keys::generate(
+                &keys_dir,
+                Some("test-key-1".into()),
+                2048,
+                false,
+                Utc::now(),
+            )
+            .expect("generate keys");
+            KeyStore::open(&keys_dir, Utc::now()).expect("open keys")
+        });
+        let watch = keys.as_ref().and_then(|k| k.watch().expect("watch keys"));
         let store = store::connect(&db.url).await.expect("open store");
         store.migrate().await.expect("migrate");
         let mut config = test_config();
@@ -221,7 +248,7 @@ impl TestApp {
             let shutdown = async {
                 let _ = rx.await;
             };
-            papyrus::server::launch(config, store, listener, shutdown)
+            papyrus::server::launch(config, store, keys, listener, shutdown)
                 .await
                 .expect("server");
         });
@@ -229,6 +256,8 @@ impl TestApp {
         Self {
             address,
             client: Client::new(),
+            keys_dir,
+            _watch: watch,
             db,
             shutdown: Some(tx),
         }

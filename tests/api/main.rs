@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod errors;
+mod powersync;
 mod refresh;
 mod schema;
 mod sessions;

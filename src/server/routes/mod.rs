@@ -2,6 +2,7 @@
 
 mod auth;
 mod health;
+mod powersync;
 mod users;
 
 use axum::Router;
@@ -15,5 +16,8 @@ pub fn probes() -> Router<AppState> {
 
 /// Everything under `API_PREFIX`.
 pub fn api() -> Router<AppState> {
-    Router::new().merge(auth::routes()).merge(users::routes())
+    Router::new()
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(powersync::routes())
 }
