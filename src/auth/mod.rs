@@ -176,7 +176,8 @@ impl Auth {
 
         let verification = self.passwords.verify(password, &hash).await?;
         if !verification.matches {
-            tracing::info!(target: SECURITY, user_id = %user.user_id, "login failed: wrong password");
+            let user_id = user.user_id;
+            tracing::info!(target: SECURITY, %user_id, "login failed: wrong password");
             return Err(AuthError::InvalidCredentials);
         }
         if user.is_disabled() {

@@ -74,7 +74,13 @@ pub struct RotateArgs {
 
     /// When the new key starts signing. Until then it is only published, so the
     /// PowerSync service (which refetches the JWKS every few minutes) knows it first
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration, conflicts_with = "now")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10m",
+        value_parser = humantime::parse_duration,
+        conflicts_with = "now"
+    )]
     pub activate_in: Duration,
 
     /// Start signing with the new key at once, e.g. after a suspected compromise;

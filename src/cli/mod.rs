@@ -31,7 +31,13 @@ the working directory is loaded first; variables already set win.";
 #[command(name = "papyrus", version, after_help = EXIT_STATUSES)]
 pub struct Cli {
     /// Log format on standard error
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty, env = "PAPYRUS_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Pretty,
+        env = "PAPYRUS_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
 
     /// More logging: -v for debug, -vv for trace (RUST_LOG overrides)

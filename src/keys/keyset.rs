@@ -109,7 +109,7 @@ impl KeySet {
 
         let unsignable = keys.iter().find(|key| {
             let signs_now_or_later = schedule::state_at(&key.record, now) != KeyState::Previous;
-            signs_now_or_later && key.key.signer().is_none()
+            signs_now_or_later && !key.key.can_sign()
         });
         if let Some(key) = unsignable {
             return Err(KeyError::rejected(

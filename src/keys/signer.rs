@@ -4,6 +4,8 @@
 //! rotation. Claims are exactly `sub`, `aud`, `type: "powersync"`, `iat` and `exp`; the
 //! `type` claim keeps these tokens from being accepted where another kind is expected.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
@@ -38,9 +40,6 @@ impl KeySet {
             return Err(KeyError::InvalidTtl);
         }
         let key = self.current(now)?;
-        let signer = key.key.signer().ok_or_else(|| {
-            KeyError::rejected(&key.record.kid, "no private key, so it cannot sign")
-        })?;
 
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.record.kid.clone());
@@ -51,10 +50,20 @@ impl KeySet {
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
         };
-        let token = jsonwebtoken::encode(&header, &claims, signer)?;
+        let signing_input = format!("{}.{}", encode_part(&header)?, encode_part(&claims)?);
+        let signature = key
+            .key
+            .sign_rs256(&key.record.kid, signing_input.as_bytes())?;
+        let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
 
-        tracing::debug!(target: SECURITY_LOG, kid = %key.record.kid, user.id = %user_id,
+        tracing::debug!(target: SECURITY_LOG, kid = %key.record.kid, user_id,
             "powersync token minted");
         Ok(token)
     }
+}
+
+/// One base64url (unpadded) JSON segment of a compact JWS.
+fn encode_part(value: &impl Serialize) -> Result<String, KeyError> {
+    let json = serde_json::to_vec(value).map_err(jsonwebtoken::errors::Error::from)?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
 }

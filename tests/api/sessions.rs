@@ -43,34 +43,25 @@ async fn bearer_failures_have_their_codes(db: Db) {
         .unwrap();
     expect_error(basic, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
 
+    let claims = |sid: serde_json::Value, exp: i64, kind: &str| json!({"sub": user_id, "sid": sid, "iat": now - 120, "exp": exp, "type": kind});
+    let other_secret = "some-other-secret-some-other-secret";
+    let unknown_session = json!(uuid::Uuid::new_v4());
     let cases = [
         ("garbage".to_owned(), "INVALID_TOKEN"),
         (
-            sign(
-                json!({"sub": user_id, "sid": "x", "iat": now, "exp": now + 60, "type": "access"}),
-                "some-other-secret-some-other-secret",
-            ),
+            sign(claims(json!("x"), now + 60, "access"), other_secret),
             "INVALID_TOKEN",
         ),
         (
-            sign(
-                json!({"sub": user_id, "sid": "x", "iat": now - 120, "exp": now - 60, "type": "access"}),
-                SECRET,
-            ),
+            sign(claims(json!("x"), now - 60, "access"), SECRET),
             "INVALID_TOKEN",
         ),
         (
-            sign(
-                json!({"sub": user_id, "sid": "x", "iat": now, "exp": now + 60, "type": "refresh"}),
-                SECRET,
-            ),
+            sign(claims(json!("x"), now + 60, "refresh"), SECRET),
             "INVALID_TOKEN_TYPE",
         ),
         (
-            sign(
-                json!({"sub": user_id, "sid": uuid::Uuid::new_v4(), "iat": now, "exp": now + 60, "type": "access"}),
-                SECRET,
-            ),
+            sign(claims(unknown_session, now + 60, "access"), SECRET),
             "INVALID_SESSION",
         ),
     ];
