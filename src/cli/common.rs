@@ -1,12 +1,14 @@
-//! Steps several commands share: opening the database and the signing keys.
+//! Steps several commands share: opening the database and the signing keys, finding
+//! a user.
 
 use anyhow::Context;
 use chrono::Utc;
 
 use super::CliResult;
+use crate::admin;
 use crate::config::{self, BaseSettings, Mode};
 use crate::keys::{self, KeyStore};
-use crate::store::{self, DynStore};
+use crate::store::{self, DynStore, UserRecord};
 
 /// Opens the configured database (without migrating).
 pub async fn open_store(base: &BaseSettings) -> CliResult<DynStore> {
@@ -45,4 +47,9 @@ pub fn open_keys(base: &BaseSettings) -> CliResult<Option<KeyStore>> {
     let store = KeyStore::from_legacy_or_dir(config::process_env, dir, now)
         .with_context(|| format!("cannot load the PowerSync key set in {}", dir.display()))?;
     Ok(Some(store))
+}
+
+/// A user by id or by email (any case); an unknown one fails with exit status 1.
+pub async fn find_user(store: &DynStore, who: &str) -> CliResult<UserRecord> {
+    Ok(admin::find_user(store, who).await?)
 }

@@ -2,11 +2,15 @@
 //! arguments and a `run` function. This module only parses and dispatches.
 
 mod common;
+mod completions;
 mod db;
+mod doctor;
 mod keys;
 mod output;
+mod prompt;
 mod serve;
 mod token;
+mod user;
 
 use std::process::ExitCode;
 
@@ -67,6 +71,13 @@ pub enum Command {
     /// Mint tokens for a user
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Manage accounts: create, list, show, disable, delete, sessions
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Check the set-up and say how to fix what is wrong
+    Doctor(Box<doctor::DoctorArgs>),
+    /// Print shell completions
+    Completions(completions::CompletionsArgs),
 }
 
 /// Why a command failed, and so its exit status.
@@ -92,6 +103,16 @@ impl CliError {
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// Input the account rules refuse is a usage error; anything else failed.
+impl From<crate::admin::AdminError> for CliError {
+    fn from(error: crate::admin::AdminError) -> Self {
+        match error {
+            crate::admin::AdminError::Invalid(_) => CliError::Usage(error.to_string()),
+            other => CliError::Failed(other.into()),
+        }
+    }
+}
 
 /// Parses the command line, runs the command and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
@@ -127,6 +148,9 @@ async fn run(command: Command) -> CliResult {
         Command::Db(args) => db::run(args).await,
         Command::Keys(args) => keys::run(args).await,
         Command::Token(args) => token::run(args).await,
+        Command::User(args) => user::run(args).await,
+        Command::Doctor(args) => doctor::run(*args).await,
+        Command::Completions(args) => completions::run(args),
     }
 }
 

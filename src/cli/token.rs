@@ -7,7 +7,7 @@ use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
-use super::common::{open_keys, open_store};
+use super::common::{find_user, open_keys, open_store};
 use super::keys::MAX_MINTED_TTL;
 use super::{CliError, CliResult, Output};
 use crate::auth::{Auth, ClientInfo};
@@ -143,14 +143,4 @@ async fn access_token(
         issued.session_id
     );
     Ok((issued.access_token, ttl))
-}
-
-/// A user by id or by email (case-insensitive).
-pub async fn find_user(store: &DynStore, who: &str) -> CliResult<UserRecord> {
-    let found = match uuid::Uuid::parse_str(who.trim()) {
-        Ok(id) => store.user_by_id(id).await,
-        Err(_) => store.user_by_email(&who.trim().to_lowercase()).await,
-    }
-    .context("cannot look the user up")?;
-    found.ok_or_else(|| anyhow!("no user {who}").into())
 }

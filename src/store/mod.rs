@@ -100,6 +100,64 @@ pub trait Store: Send + Sync + 'static {
 
     /// Revokes every live session of a user and returns how many it revoked.
     async fn revoke_user_sessions(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Users matching `query`, newest first, each with its live session count.
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>>;
+
+    /// Clears `disabled_at`; [`StoreError::NotFound`] when there is no such user.
+    /// Sessions revoked when it was disabled stay revoked.
+    async fn enable_user(&self, user_id: Uuid) -> StoreResult<()>;
+
+    /// The user's sessions that are live at `now`, newest first.
+    async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+
+    /// Revokes one session of this user; false when it was already revoked.
+    /// [`StoreError::NotFound`] when the user has no such session, including when the
+    /// session belongs to someone else.
+    async fn revoke_user_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Deletes the user; the foreign keys cascade to everything it owns (books,
+    /// sessions, credentials, identities, email and exchange tokens).
+    /// [`StoreError::NotFound`] when there is no such user.
+    async fn delete_user(&self, user_id: Uuid) -> StoreResult<()>;
+
+    async fn count_books(&self, user_id: Uuid) -> StoreResult<i64>;
+
+    /// The identity-provider sign-ins linked to the user, oldest first.
+    async fn user_identities(&self, user_id: Uuid) -> StoreResult<Vec<IdentityRecord>>;
+
+    /// Logical replication settings for `role`, `publication` and `tables`; `None` on
+    /// databases without logical replication (SQLite).
+    async fn replication_facts(
+        &self,
+        role: &str,
+        publication: &str,
+        tables: &[&str],
+    ) -> StoreResult<Option<ReplicationFacts>>;
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character so the
+/// wildcards `%` and `_` typed by a user match only themselves.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A shared handle to whichever store the URL chose.
@@ -129,5 +187,14 @@ pub fn redact_url(url: &str) -> String {
         Ok(parsed) => parsed.to_string(),
         Err(_) if !url.contains('@') => url.to_owned(),
         Err(_) => "<unparseable database URL>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_match_only_themselves() {
+        assert_eq!(super::contains_pattern("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+        assert_eq!(super::contains_pattern(""), "%%");
     }
 }

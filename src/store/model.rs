@@ -103,3 +103,46 @@ pub enum RotationOutcome {
     /// No session ever held this token.
     Unknown,
 }
+
+/// Which users [`crate::store::Store::list_users`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Matches email or display name, ignoring case; `%` and `_` match themselves.
+    pub search: Option<String>,
+    /// Only disabled users.
+    pub only_disabled: bool,
+    pub limit: u32,
+    /// Sessions count as live when unrevoked and expiring after this instant.
+    pub now: DateTime<Utc>,
+}
+
+/// A user with the number of its live sessions, as an operator's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub user: UserRecord,
+    pub live_sessions: i64,
+}
+
+/// A sign-in through an identity provider (Google, ...) linked to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRecord {
+    pub identity_id: Uuid,
+    pub provider: String,
+    pub provider_subject: String,
+    pub email_at_provider: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What PostgreSQL reports about logical replication for PowerSync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationFacts {
+    pub wal_level: String,
+    pub publication_exists: bool,
+    /// The tables the publication includes, of those asked about.
+    pub published_tables: Vec<String>,
+    pub role_exists: bool,
+    pub role_can_replicate: bool,
+    /// The tables the role may SELECT from, of those asked about.
+    pub role_readable_tables: Vec<String>,
+}

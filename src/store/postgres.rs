@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use super::migrate::{self, MigrationState};
 use super::{
-    Backend, NewSession, NewUser, ProfileUpdate, Rotation, RotationOutcome, SessionRecord, Store,
-    StoreError, StoreResult, UserRecord,
+    Backend, IdentityRecord, NewSession, NewUser, ProfileUpdate, ReplicationFacts, Rotation,
+    RotationOutcome, SessionRecord, Store, StoreError, StoreResult, UserQuery, UserRecord,
+    UserSummary, contains_pattern,
 };
 
 const USER_COLUMNS: &str = "user_id, primary_email, display_name, avatar_url, \
@@ -309,6 +310,205 @@ impl Store for PgStore {
         tx.commit().await?;
         Ok(revoked)
     }
+
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, (SELECT COUNT(*) FROM auth_sessions s \
+             WHERE s.user_id = users.user_id AND s.revoked_at IS NULL AND s.expires_at > $1) \
+             AS live_sessions FROM users \
+             WHERE ($2::text IS NULL OR primary_email ILIKE $2 ESCAPE '\\' \
+                    OR display_name ILIKE $2 ESCAPE '\\') \
+               AND (NOT $3 OR disabled_at IS NOT NULL) \
+             ORDER BY created_at DESC, user_id LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(query.now)
+            .bind(query.search.as_deref().map(contains_pattern))
+            .bind(query.only_disabled)
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    user: user_from_row(row)?,
+                    live_sessions: row.try_get("live_sessions")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn enable_user(&self, user_id: Uuid) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET disabled_at = NULL WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM auth_sessions WHERE user_id = $1 \
+             AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    async fn revoke_user_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = $3 \
+             WHERE session_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM auth_sessions WHERE session_id = $1 AND user_id = $2)",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        found(u64::from(exists)).map(|()| false)
+    }
+
+    async fn delete_user(&self, user_id: Uuid) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn count_books(&self, user_id: Uuid) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM books WHERE owner_user_id = $1")
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn user_identities(&self, user_id: Uuid) -> StoreResult<Vec<IdentityRecord>> {
+        let rows = sqlx::query(
+            "SELECT identity_id, provider, provider_subject, email_at_provider, created_at, \
+             last_used_at FROM user_identities WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(identity_from_row).collect()
+    }
+
+    async fn replication_facts(
+        &self,
+        role: &str,
+        publication: &str,
+        tables: &[&str],
+    ) -> StoreResult<Option<ReplicationFacts>> {
+        let tables: Vec<String> = tables.iter().map(|t| (*t).to_owned()).collect();
+        let wal_level: String = sqlx::query_scalar("SHOW wal_level")
+            .fetch_one(&self.pool)
+            .await?;
+        let (publication_exists, published_tables) =
+            self.publication_facts(publication, &tables).await?;
+        let can_replicate: Option<bool> =
+            sqlx::query_scalar("SELECT rolreplication FROM pg_roles WHERE rolname = $1")
+                .bind(role)
+                .fetch_optional(&self.pool)
+                .await?;
+        let role_readable_tables = match can_replicate {
+            Some(_) => self.readable_tables(role, &tables).await?,
+            None => Vec::new(),
+        };
+
+        Ok(Some(ReplicationFacts {
+            wal_level,
+            publication_exists,
+            published_tables,
+            role_exists: can_replicate.is_some(),
+            role_can_replicate: can_replicate.unwrap_or(false),
+            role_readable_tables,
+        }))
+    }
+}
+
+impl PgStore {
+    /// Whether the publication exists, and which of `tables` (in the current schema) it
+    /// publishes.
+    async fn publication_facts(
+        &self,
+        publication: &str,
+        tables: &[String],
+    ) -> StoreResult<(bool, Vec<String>)> {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)")
+                .bind(publication)
+                .fetch_one(&self.pool)
+                .await?;
+        let published: Vec<String> = sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_publication_tables \
+             WHERE pubname = $1 AND schemaname = current_schema() AND tablename = ANY($2)",
+        )
+        .bind(publication)
+        .bind(tables)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((exists, published))
+    }
+
+    /// Which of `tables` an existing `role` may SELECT from; a missing table counts as
+    /// not readable rather than an error.
+    async fn readable_tables(&self, role: &str, tables: &[String]) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t FROM unnest($2::text[]) AS t WHERE CASE \
+             WHEN to_regclass(t) IS NULL THEN false \
+             ELSE has_table_privilege($1, t, 'SELECT') END",
+        )
+        .bind(role)
+        .bind(tables)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// One deleted or updated row means the target existed.
+fn found(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn identity_from_row(row: &PgRow) -> StoreResult<IdentityRecord> {
+    Ok(IdentityRecord {
+        identity_id: row.try_get("identity_id")?,
+        provider: row.try_get("provider")?,
+        provider_subject: row.try_get("provider_subject")?,
+        email_at_provider: row.try_get("email_at_provider")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
 }
 
 /// How [`lock_session`] finds a session.

@@ -5,7 +5,7 @@
 //! Write transactions begin with `BEGIN IMMEDIATE`: they take the write lock first
 //! and wait for it (busy timeout) instead of failing halfway when another writer wins.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -20,8 +20,9 @@ use uuid::fmt::Hyphenated;
 
 use super::migrate::{self, MigrationState};
 use super::{
-    Backend, NewSession, NewUser, ProfileUpdate, Rotation, RotationOutcome, SessionRecord, Store,
-    StoreError, StoreResult, UserRecord,
+    Backend, IdentityRecord, NewSession, NewUser, ProfileUpdate, ReplicationFacts, Rotation,
+    RotationOutcome, SessionRecord, Store, StoreError, StoreResult, UserQuery, UserRecord,
+    UserSummary, contains_pattern,
 };
 
 const USER_COLUMNS: &str = "user_id, primary_email, display_name, avatar_url, \
@@ -77,6 +78,13 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// The database file a `sqlite://` URL names, for checks that must not create it.
+pub fn database_file(url: &str) -> StoreResult<PathBuf> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?;
+    Ok(options.get_filename().to_owned())
 }
 
 fn create_parent_dir(file: &Path) -> StoreResult<()> {
@@ -380,6 +388,145 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(revoked)
     }
+
+    /// SQLite's `lower` and `LIKE` fold only ASCII letters, so on SQLite a search for
+    /// "élise" does not find "Élise"; PostgreSQL folds every letter.
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, (SELECT COUNT(*) FROM auth_sessions s \
+             WHERE s.user_id = users.user_id AND s.revoked_at IS NULL AND s.expires_at > ?1) \
+             AS live_sessions FROM users \
+             WHERE (?2 IS NULL OR lower(primary_email) LIKE lower(?2) ESCAPE '\\' \
+                    OR lower(display_name) LIKE lower(?2) ESCAPE '\\') \
+               AND (NOT ?3 OR disabled_at IS NOT NULL) \
+             ORDER BY created_at DESC, user_id LIMIT ?4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ts(query.now))
+            .bind(query.search.as_deref().map(contains_pattern))
+            .bind(query.only_disabled)
+            .bind(i64::from(query.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    user: user_from_row(row)?,
+                    live_sessions: row.try_get("live_sessions")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn enable_user(&self, user_id: Uuid) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET disabled_at = NULL WHERE user_id = ?1")
+            .bind(id(user_id))
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM auth_sessions WHERE user_id = ?1 \
+             AND revoked_at IS NULL AND expires_at > ?2 ORDER BY created_at DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id(user_id))
+            .bind(ts(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    async fn revoke_user_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = ?3 \
+             WHERE session_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+        )
+        .bind(id(session_id))
+        .bind(id(user_id))
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM auth_sessions WHERE session_id = ?1 AND user_id = ?2)",
+        )
+        .bind(id(session_id))
+        .bind(id(user_id))
+        .fetch_one(&self.pool)
+        .await?;
+        found(u64::from(exists)).map(|()| false)
+    }
+
+    async fn delete_user(&self, user_id: Uuid) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE user_id = ?1")
+            .bind(id(user_id))
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    async fn count_books(&self, user_id: Uuid) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM books WHERE owner_user_id = ?1")
+                .bind(id(user_id))
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn user_identities(&self, user_id: Uuid) -> StoreResult<Vec<IdentityRecord>> {
+        let rows = sqlx::query(
+            "SELECT identity_id, provider, provider_subject, email_at_provider, created_at, \
+             last_used_at FROM user_identities WHERE user_id = ?1 ORDER BY created_at",
+        )
+        .bind(id(user_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(identity_from_row).collect()
+    }
+
+    async fn replication_facts(
+        &self,
+        _role: &str,
+        _publication: &str,
+        _tables: &[&str],
+    ) -> StoreResult<Option<ReplicationFacts>> {
+        Ok(None)
+    }
+}
+
+/// One deleted or updated row means the target existed.
+fn found(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn identity_from_row(row: &SqliteRow) -> StoreResult<IdentityRecord> {
+    Ok(IdentityRecord {
+        identity_id: row.try_get::<Hyphenated, _>("identity_id")?.into_uuid(),
+        provider: row.try_get("provider")?,
+        provider_subject: row.try_get("provider_subject")?,
+        email_at_provider: row.try_get("email_at_provider")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
 }
 
 /// The rotation rules of [`Rotation`], inside an immediate (write-locked) transaction.

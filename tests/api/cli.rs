@@ -45,6 +45,13 @@ fn serve_with_no_configuration_just_works() {
 
     let health = reqwest::blocking_get(&format!("http://{address}/health"));
     assert_eq!(health, r#"{"status":"healthy"}"#);
+    let password = "a-password-nobody-should-log";
+    let registered = reqwest::blocking_post(
+        &format!("http://{address}/v1/auth/register"),
+        serde_json::json!({"email": "logs@example.com", "password": password, "display_name": "L"}),
+    );
+    let refresh_token = registered["refresh_token"].as_str().unwrap().to_owned();
+    let access_token = registered["access_token"].as_str().unwrap().to_owned();
     let secret = dir.path().join("papyrus-data/secret_key");
     assert!(dir.path().join("papyrus-data/papyrus.db").exists());
     #[cfg(unix)]
@@ -56,12 +63,15 @@ fn serve_with_no_configuration_just_works() {
 
     let status = stop(&mut child);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+    let secret = std::fs::read_to_string(&secret).unwrap();
+    let mut request_lines = 0;
     for line in lines.map_while(Result::ok) {
-        assert!(
-            !line.contains(&std::fs::read_to_string(&secret).unwrap()),
-            "secret logged"
-        );
+        request_lines += usize::from(line.contains("/v1/auth/register"));
+        for leaked in [&secret, password, &refresh_token, &access_token] {
+            assert!(!line.contains(leaked), "a secret reached the log: {line}");
+        }
     }
+    assert_eq!(request_lines, 1, "one log line per request");
 }
 
 /// Sends SIGTERM and waits for the exit status.
@@ -166,12 +176,24 @@ async fn postgres_migrations_are_listed_and_applied() {
 }
 
 mod reqwest {
-    /// A GET with no async runtime, for tests that drive the binary.
-    pub fn blocking_get(url: &str) -> String {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
-        runtime.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+            .unwrap()
+    }
+
+    /// A GET with no async runtime, for tests that drive the binary.
+    pub fn blocking_get(url: &str) -> String {
+        runtime().block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+    }
+
+    /// A JSON POST with no async runtime; returns the JSON answer.
+    pub fn blocking_post(url: &str, body: serde_json::Value) -> serde_json::Value {
+        runtime().block_on(async {
+            let client = ::reqwest::Client::new();
+            let response = client.post(url).json(&body).send().await.unwrap();
+            response.json().await.unwrap()
+        })
     }
 }

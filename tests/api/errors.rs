@@ -146,3 +146,38 @@ async fn cors_allows_configured_origins_only(db: Db) {
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_answers_503_when_the_database_is_gone() {
+    if !crate::helpers::postgres_available().await {
+        return;
+    }
+    let app = TestApp::spawn(Db::Postgres).await;
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = crate::helpers::postgres_admin_url();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    expect_error(
+        ready,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+    )
+    .await;
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "liveness does not depend on the database"
+    );
+}

@@ -361,3 +361,42 @@ async fn token_mint_prints_tokens_the_server_accepts() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no user nobody@example.com"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_jwks_and_list_show_what_the_server_serves() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    papyrus(
+        &["keys", "rotate", "--activate-in", "1h", "--yes"],
+        &app.keys_dir,
+    );
+    eventually(
+        Duration::from_secs(5),
+        "the next key in the JWKS",
+        || async { key_count(&jwks(&app).await) == 2 },
+    )
+    .await;
+
+    let out = app.keys_dir.join("static-jwks.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_papyrus"))
+        .args(["keys", "jwks", "--keys-dir", app.keys_dir.to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap()])
+        .env_clear()
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written, jwks(&app).await);
+
+    let listed = papyrus(&["keys", "list"], &app.keys_dir);
+    let states: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["current", "next"]);
+    for key in listed.as_array().unwrap() {
+        assert_eq!(key["thumbprint"].as_str().unwrap().len(), 43);
+        assert_eq!(key["bits"], 2048);
+    }
+}

@@ -43,7 +43,13 @@ async fn bearer_failures_have_their_codes(db: Db) {
         .unwrap();
     expect_error(basic, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
 
-    let claims = |sid: serde_json::Value, exp: i64, kind: &str| json!({"sub": user_id, "sid": sid, "iat": now - 120, "exp": exp, "type": kind});
+    let iat = now - 120;
+    let claims = |sid: serde_json::Value, exp: i64, kind: &str| {
+        let mut claims = json!({"sub": user_id, "sid": sid, "iat": iat});
+        claims["exp"] = json!(exp);
+        claims["type"] = json!(kind);
+        claims
+    };
     let other_secret = "some-other-secret-some-other-secret";
     let unknown_session = json!(uuid::Uuid::new_v4());
     let cases = [
