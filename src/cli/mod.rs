@@ -7,8 +7,10 @@ mod db;
 mod doctor;
 mod keys;
 mod output;
+mod powersync;
 mod prompt;
 mod serve;
+mod sync;
 mod token;
 mod user;
 
@@ -74,8 +76,14 @@ pub enum Command {
     /// Manage accounts: create, list, show, disable, delete, sessions
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Exercise the PowerSync upload path: simulate readers and check what is stored
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Check the set-up and say how to fix what is wrong
     Doctor(Box<doctor::DoctorArgs>),
+    /// Configure a PowerSync service for papyrus and prepare PostgreSQL for it
+    #[command(subcommand)]
+    Powersync(powersync::PowersyncCommand),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
 }
@@ -149,7 +157,9 @@ async fn run(command: Command) -> CliResult {
         Command::Keys(args) => keys::run(args).await,
         Command::Token(args) => token::run(args).await,
         Command::User(args) => user::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Doctor(args) => doctor::run(*args).await,
+        Command::Powersync(args) => powersync::run(args).await,
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -213,3 +213,27 @@ impl<'a> Fields<'a> {
         }
     }
 }
+
+/// A JSON request body kept both parsed and as received, for handlers that must
+/// store what the client sent.
+pub struct RawJson {
+    pub value: Value,
+    pub raw: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = is_json(req.headers());
+        let raw = read_body(req, state).await?;
+        if !json_type {
+            return Err(unsupported_media_type());
+        }
+        let value = parse_object(&raw)?;
+        Ok(RawJson {
+            value: Value::Object(value),
+            raw,
+        })
+    }
+}

@@ -31,7 +31,7 @@ use crate::keys::KeyStore;
 use crate::store::DynStore;
 
 pub use extract::client_ip;
-pub use rate_limit::AuthRateLimit;
+pub use rate_limit::{AuthRateLimit, UploadRateLimit};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -40,6 +40,7 @@ pub struct AppState {
     pub store: DynStore,
     pub config: Arc<ServerConfig>,
     pub auth_limit: AuthRateLimit,
+    pub upload_limit: UploadRateLimit,
     /// The PowerSync signing keys; `None` when signing is not configured.
     pub keys: Option<KeyStore>,
 }
@@ -52,11 +53,14 @@ impl AppState {
     ) -> Result<Self, crate::auth::AuthError> {
         let auth = Auth::new(store.clone(), config.auth.clone())?;
         let auth_limit = AuthRateLimit::new(config.rate_limit_auth);
+        let sync = &config.sync;
+        let upload_limit = UploadRateLimit::new(sync.rate_limit_per_minute, sync.rate_limit_burst);
         Ok(Self {
             auth,
             store,
             config: Arc::new(config),
             auth_limit,
+            upload_limit,
             keys,
         })
     }
@@ -72,6 +76,7 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     let state = AppState::new(config, store, keys).map_err(std::io::Error::other)?;
     state.auth_limit.spawn_cleanup();
+    state.upload_limit.spawn_cleanup();
     let app = router(state);
 
     axum::serve(
@@ -84,7 +89,7 @@ pub async fn launch(
 
 /// The whole HTTP surface: probes at the root, the API under the prefix.
 pub fn router(state: AppState) -> Router {
-    let api = routes::api();
+    let api = routes::api(&state.config);
     let prefix = state.config.api_prefix.clone();
     let routed = if prefix.is_empty() {
         routes::probes().merge(api)

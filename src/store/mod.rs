@@ -12,7 +12,9 @@ mod error;
 pub mod migrate;
 pub mod model;
 pub mod postgres;
+mod postgres_sync;
 pub mod sqlite;
+mod sqlite_sync;
 
 use std::sync::Arc;
 
@@ -143,6 +145,27 @@ pub trait Store: Send + Sync + 'static {
         publication: &str,
         tables: &[&str],
     ) -> StoreResult<Option<ReplicationFacts>>;
+
+    /// Applies one upload transaction for `owner`: all of it, or (on a refusal or an
+    /// error) none of it. `now` is the commit time written to `updated_at`.
+    async fn apply_upload(
+        &self,
+        owner: Uuid,
+        entries: &[crate::sync::CrudEntry],
+        now: DateTime<Utc>,
+    ) -> StoreResult<ApplyOutcome>;
+
+    /// The owner's rows of a synced table as JSON objects, the id under `id`.
+    async fn sync_rows(
+        &self,
+        entity: &'static crate::sync::Entity,
+        owner: Uuid,
+    ) -> StoreResult<Vec<serde_json::Map<String, serde_json::Value>>>;
+
+    async fn insert_rejection(&self, rejection: &NewRejection) -> StoreResult<()>;
+
+    /// Journal entries, newest first.
+    async fn rejections(&self, query: &RejectionQuery) -> StoreResult<Vec<RejectionRecord>>;
 }
 
 /// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character so the

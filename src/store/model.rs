@@ -146,3 +146,56 @@ pub struct ReplicationFacts {
     /// The tables the role may SELECT from, of those asked about.
     pub role_readable_tables: Vec<String>,
 }
+
+/// What applying one upload transaction came to. Anything but `Applied` was rolled
+/// back whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// Committed; rows written or deleted.
+    Applied(u64),
+    /// Entry `entry` touches a row owned by another user.
+    ForeignRow { entry: usize, id: Uuid },
+    /// Entry `entry` would create a row without a column an insert needs.
+    MissingForInsert { entry: usize, column: &'static str },
+}
+
+/// A refused upload transaction, for the rejection journal.
+#[derive(Debug, Clone)]
+pub struct NewRejection {
+    pub rejection_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub code: String,
+    pub message: String,
+    pub details: serde_json::Value,
+    pub cross_user: bool,
+    /// The request body as received, cut at the journal's size cap.
+    pub batch: String,
+    /// The size of the whole body, in bytes.
+    pub batch_bytes: i64,
+    pub batch_truncated: bool,
+}
+
+/// A journal entry as read back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RejectionRecord {
+    pub rejection_id: Uuid,
+    pub user_id: Uuid,
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub code: String,
+    pub message: String,
+    pub details: serde_json::Value,
+    pub cross_user: bool,
+    pub batch: String,
+    pub batch_bytes: i64,
+    pub batch_truncated: bool,
+}
+
+/// Which journal entries to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct RejectionQuery {
+    pub user_id: Option<Uuid>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: i64,
+}

@@ -451,6 +451,34 @@ impl Store for PgStore {
             role_readable_tables,
         }))
     }
+
+    async fn apply_upload(
+        &self,
+        owner: Uuid,
+        entries: &[crate::sync::CrudEntry],
+        now: DateTime<Utc>,
+    ) -> StoreResult<super::ApplyOutcome> {
+        super::postgres_sync::apply(&self.pool, owner, entries, now).await
+    }
+
+    async fn sync_rows(
+        &self,
+        entity: &'static crate::sync::Entity,
+        owner: Uuid,
+    ) -> StoreResult<Vec<serde_json::Map<String, serde_json::Value>>> {
+        super::postgres_sync::rows(&self.pool, entity, owner).await
+    }
+
+    async fn insert_rejection(&self, rejection: &super::NewRejection) -> StoreResult<()> {
+        super::postgres_sync::insert_rejection(&self.pool, rejection).await
+    }
+
+    async fn rejections(
+        &self,
+        query: &super::RejectionQuery,
+    ) -> StoreResult<Vec<super::RejectionRecord>> {
+        super::postgres_sync::rejections(&self.pool, query).await
+    }
 }
 
 impl PgStore {

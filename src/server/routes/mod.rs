@@ -3,11 +3,13 @@
 mod auth;
 mod health;
 mod powersync;
+mod sync;
 mod users;
 
 use axum::Router;
 
 use super::AppState;
+use crate::config::ServerConfig;
 
 /// Liveness and readiness, outside the API prefix.
 pub fn probes() -> Router<AppState> {
@@ -15,9 +17,10 @@ pub fn probes() -> Router<AppState> {
 }
 
 /// Everything under `API_PREFIX`.
-pub fn api() -> Router<AppState> {
+pub fn api(config: &ServerConfig) -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
         .merge(users::routes())
         .merge(powersync::routes())
+        .merge(sync::routes(config))
 }
