@@ -42,12 +42,12 @@ pub fn resolve(setup: &Setup<'_>) -> Resolved {
         }
     };
 
-    // `serve` generates the development secret before resolving; a placeholder stands
-    // in for it so the doctor writes nothing.
+    // `serve` generates the development secret before resolving; a stand-in value
+    // takes its place here so the doctor writes nothing.
     let secret = base
         .secret_key
         .clone()
-        .unwrap_or_else(|| SecretString::from("placeholder for the development secret"));
+        .unwrap_or_else(|| SecretString::from("stand-in for the development secret"));
     let served = setup.serve.resolve(base.clone(), secret, setup.powersync);
     let (check, powersync, serve) = match served {
         Ok(settings) => (
