@@ -368,7 +368,13 @@ pub struct ServeArgs {
     pub no_migrate: bool,
 
     #[command(flatten)]
+    pub email: EmailArgs,
+
+    #[command(flatten)]
     pub sync: SyncArgs,
+
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
 }
 
 /// How uploads from the PowerSync client are taken.
@@ -471,6 +477,8 @@ pub struct ServerConfig {
     pub auth: AuthConfig,
     pub powersync: PowerSyncConfig,
     pub sync: SyncConfig,
+    pub email: EmailConfig,
+    pub oauth: OAuthConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -508,6 +516,8 @@ impl ServerConfig {
             },
             powersync: PowerSyncConfig::default(),
             sync: SyncConfig::default(),
+            email: EmailConfig::default(),
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -576,6 +586,19 @@ impl ServeArgs {
         }
         server.public_base_url = self.public_base_url.clone();
         server.app_public_base_url = self.app_public_base_url.clone();
+        match self.email.resolve(&process_env) {
+            Ok(email) => server.email = email,
+            Err(error) => problems.extend(error.problems),
+        }
+        // GOOGLE_OAUTH_CLIENT_SECRET is read from the process environment even when the
+        // caller resolves with another one, as the doctor does.
+        match self
+            .oauth
+            .resolve(&process_env, base.mode, server.public_base_url.as_ref())
+        {
+            Ok(oauth) => server.oauth = oauth,
+            Err(error) => problems.extend(error.problems),
+        }
 
         if !problems.is_empty() {
             return Err(ConfigError { problems });
@@ -718,6 +741,537 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// Google sign-in (any OpenID Connect provider works through the endpoint overrides).
+/// The client secret is read from GOOGLE_OAUTH_CLIENT_SECRET or the file
+/// GOOGLE_OAUTH_CLIENT_SECRET_FILE names, never from a flag.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OAuthArgs {
+    /// Client id of papyrus's Google OAuth client; Google sign-in is off unless it and
+    /// GOOGLE_OAUTH_CLIENT_SECRET are set
+    #[arg(long, env = "GOOGLE_OAUTH_CLIENT_ID", value_name = "ID")]
+    pub google_oauth_client_id: Option<String>,
+
+    /// papyrus's own callback as registered with Google [default:
+    /// <PUBLIC_BASE_URL><API_PREFIX>/auth/oauth/google/callback; in development without
+    /// PUBLIC_BASE_URL, http://<Host header> instead]
+    #[arg(long, env = "GOOGLE_OAUTH_REDIRECT_URI", value_name = "URL")]
+    pub google_oauth_redirect_uri: Option<url::Url>,
+
+    /// Authorization endpoint [default: https://accounts.google.com/o/oauth2/v2/auth]
+    #[arg(long, env = "GOOGLE_OAUTH_AUTHORIZATION_URL", value_name = "URL")]
+    pub google_oauth_authorization_url: Option<url::Url>,
+
+    /// Token endpoint [default: https://oauth2.googleapis.com/token]
+    #[arg(long, env = "GOOGLE_OAUTH_TOKEN_URL", value_name = "URL")]
+    pub google_oauth_token_url: Option<url::Url>,
+
+    /// Key set the ID tokens are signed with
+    /// [default: https://www.googleapis.com/oauth2/v3/certs]
+    #[arg(long, env = "GOOGLE_OAUTH_JWKS_URL", value_name = "URL")]
+    pub google_oauth_jwks_url: Option<url::Url>,
+
+    /// The `iss` claim ID tokens must carry [default: https://accounts.google.com]
+    #[arg(long, env = "GOOGLE_OAUTH_ISSUER", value_name = "ISSUER")]
+    pub google_oauth_issuer: Option<String>,
+
+    /// URL schemes the app's callback may use, comma-separated [default: papyrus]
+    #[arg(long, env = "OAUTH_ALLOWED_REDIRECT_SCHEMES", value_name = "LIST")]
+    pub oauth_allowed_redirect_schemes: Option<String>,
+
+    /// Hosts an http(s) app callback may point at, comma-separated, besides the hosts
+    /// of PUBLIC_BASE_URL and APP_PUBLIC_BASE_URL (and localhost in development)
+    /// [default: none]
+    #[arg(long, env = "OAUTH_ALLOWED_REDIRECT_HOSTS", value_name = "LIST")]
+    pub oauth_allowed_redirect_hosts: Option<String>,
+
+    /// How long a started sign-in may take at the provider, in minutes [default: 10]
+    #[arg(long, env = "OAUTH_STATE_EXPIRE_MINUTES", value_name = "MINUTES")]
+    pub oauth_state_expire_minutes: Option<u32>,
+
+    /// How long the app has to exchange its one-time code, in minutes [default: 5]
+    #[arg(
+        long,
+        env = "AUTH_EXCHANGE_CODE_EXPIRE_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub auth_exchange_code_expire_minutes: Option<u32>,
+}
+
+/// Provider sign-in settings, resolved.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// `None` when Google sign-in is not configured.
+    pub google: Option<ProviderConfig>,
+    /// Lower-case schemes of app callbacks; never http or https.
+    pub allowed_redirect_schemes: Vec<String>,
+    /// Lower-case hosts of http(s) app callbacks, besides the public base URLs' hosts.
+    pub allowed_redirect_hosts: Vec<String>,
+    pub state_ttl: Duration,
+    pub exchange_code_ttl: Duration,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self {
+            google: None,
+            allowed_redirect_schemes: vec!["papyrus".into()],
+            allowed_redirect_hosts: Vec::new(),
+            state_ttl: Duration::from_secs(10 * 60),
+            exchange_code_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// One OpenID Connect client: who papyrus is at the provider and where the provider is.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// papyrus's callback when set explicitly; else derived (see [`OAuthArgs`]).
+    pub redirect_uri: Option<url::Url>,
+    pub authorization_url: url::Url,
+    pub token_url: url::Url,
+    pub jwks_url: url::Url,
+    pub issuer: String,
+}
+
+impl ProviderConfig {
+    /// Google's endpoints around a client id and secret.
+    pub fn google(client_id: String, client_secret: SecretString) -> Self {
+        let parse = |text: &str| {
+            url::Url::parse(text).unwrap_or_else(|_| unreachable!("a valid constant URL"))
+        };
+        Self {
+            client_id,
+            client_secret,
+            redirect_uri: None,
+            authorization_url: parse("https://accounts.google.com/o/oauth2/v2/auth"),
+            token_url: parse("https://oauth2.googleapis.com/token"),
+            jwks_url: parse("https://www.googleapis.com/oauth2/v3/certs"),
+            issuer: "https://accounts.google.com".into(),
+        }
+    }
+}
+
+/// Schemes an app callback may never be allowed through the scheme list: the web
+/// schemes are governed by the host list, the others run or read local content.
+const FORBIDDEN_REDIRECT_SCHEMES: [&str; 7] = [
+    "http",
+    "https",
+    "javascript",
+    "data",
+    "file",
+    "blob",
+    "vbscript",
+];
+
+impl OAuthArgs {
+    /// `public_base_url` is the resolved PUBLIC_BASE_URL: production needs it, or an
+    /// explicit GOOGLE_OAUTH_REDIRECT_URI, because the request's Host header cannot
+    /// be trusted to name papyrus.
+    pub fn resolve(
+        &self,
+        env: EnvLookup<'_>,
+        mode: Mode,
+        public_base_url: Option<&url::Url>,
+    ) -> Result<OAuthConfig, ConfigError> {
+        let mut problems = Vec::new();
+        let mut config = OAuthConfig::default();
+        match self.provider(env) {
+            Ok(google) => config.google = google,
+            Err(problem) => problems.push(problem),
+        }
+        let derived = config
+            .google
+            .as_ref()
+            .is_some_and(|g| g.redirect_uri.is_none());
+        if derived && public_base_url.is_none() && mode == Mode::Production {
+            problems.push(
+                "Google sign-in in production needs PUBLIC_BASE_URL or \
+                 GOOGLE_OAUTH_REDIRECT_URI to name papyrus's callback"
+                    .into(),
+            );
+        }
+
+        if let Some(text) = &self.oauth_allowed_redirect_schemes {
+            match parse_redirect_schemes(text) {
+                Ok(schemes) => config.allowed_redirect_schemes = schemes,
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if let Some(text) = &self.oauth_allowed_redirect_hosts {
+            match parse_list(text) {
+                Ok(hosts) => config.allowed_redirect_hosts = lower(hosts),
+                Err(e) => problems.push(format!("OAUTH_ALLOWED_REDIRECT_HOSTS is {e}")),
+            }
+        }
+        self.apply_lifetimes(&mut config, &mut problems);
+
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(config)
+    }
+
+    fn provider(&self, env: EnvLookup<'_>) -> Result<Option<ProviderConfig>, String> {
+        let secret = read_secret("GOOGLE_OAUTH_CLIENT_SECRET", env)?;
+        let id = self.google_oauth_client_id.as_deref().map(str::trim);
+        let (id, secret) = match (id, secret) {
+            (None, None) => return Ok(None),
+            (Some(id), Some(secret)) if !id.is_empty() => (id.to_owned(), secret),
+            _ => {
+                return Err(
+                    "GOOGLE_OAUTH_CLIENT_ID and GOOGLE_OAUTH_CLIENT_SECRET must be \
+                            set together"
+                        .into(),
+                );
+            }
+        };
+
+        let mut google = ProviderConfig::google(id, secret);
+        google.redirect_uri = self.google_oauth_redirect_uri.clone();
+        let overrides = [
+            (
+                &mut google.authorization_url,
+                &self.google_oauth_authorization_url,
+            ),
+            (&mut google.token_url, &self.google_oauth_token_url),
+            (&mut google.jwks_url, &self.google_oauth_jwks_url),
+        ];
+        for (target, given) in overrides {
+            if let Some(url) = given {
+                *target = url.clone();
+            }
+        }
+        if let Some(issuer) = self.google_oauth_issuer.as_deref().map(str::trim) {
+            google.issuer = issuer.to_owned();
+        }
+        Ok(Some(google))
+    }
+
+    fn apply_lifetimes(&self, config: &mut OAuthConfig, problems: &mut Vec<String>) {
+        let lifetimes = [
+            (
+                "OAUTH_STATE_EXPIRE_MINUTES",
+                self.oauth_state_expire_minutes,
+                &mut config.state_ttl,
+            ),
+            (
+                "AUTH_EXCHANGE_CODE_EXPIRE_MINUTES",
+                self.auth_exchange_code_expire_minutes,
+                &mut config.exchange_code_ttl,
+            ),
+        ];
+        for (name, minutes, target) in lifetimes {
+            match minutes {
+                Some(0) => problems.push(format!("{name} must be at least 1")),
+                Some(minutes) => *target = Duration::from_secs(u64::from(minutes) * 60),
+                None => {}
+            }
+        }
+    }
+}
+
+fn lower(list: Vec<String>) -> Vec<String> {
+    list.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+fn parse_redirect_schemes(text: &str) -> Result<Vec<String>, String> {
+    let schemes =
+        lower(parse_list(text).map_err(|e| format!("OAUTH_ALLOWED_REDIRECT_SCHEMES is {e}"))?);
+    for scheme in &schemes {
+        let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if !valid || FORBIDDEN_REDIRECT_SCHEMES.contains(&scheme.as_str()) {
+            return Err(format!(
+                "OAUTH_ALLOWED_REDIRECT_SCHEMES entry {scheme:?} is not allowed: list app \
+                 schemes like papyrus; web callbacks go in OAUTH_ALLOWED_REDIRECT_HOSTS"
+            ));
+        }
+    }
+    Ok(schemes)
+}
+
+/// How papyrus sends verification and password reset emails.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EmailArgs {
+    /// Send verification and password reset emails over SMTP; needs SMTP_HOST,
+    /// SMTP_FROM_EMAIL and APP_PUBLIC_BASE_URL [default: false]
+    #[arg(long, env = "EMAIL_DELIVERY_ENABLED", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub email_delivery_enabled: Option<bool>,
+
+    /// Host name of the SMTP server
+    #[arg(long, env = "SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+
+    /// Port of the SMTP server [default: 587; 465 with SMTP_USE_SSL; 25 in the clear]
+    #[arg(long, env = "SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+
+    /// User name for SMTP authentication; the password comes from SMTP_PASSWORD or
+    /// SMTP_PASSWORD_FILE [default: no authentication]
+    #[arg(long, env = "SMTP_USERNAME", value_name = "USER")]
+    pub smtp_username: Option<String>,
+
+    /// Require STARTTLS; false with SMTP_USE_SSL unset sends in the clear [default: true]
+    #[arg(long, env = "SMTP_USE_TLS", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub smtp_use_tls: Option<bool>,
+
+    /// Speak TLS from the first byte (implicit TLS, as on port 465) [default: false]
+    #[arg(long, env = "SMTP_USE_SSL", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub smtp_use_ssl: Option<bool>,
+
+    /// Sender address of papyrus emails
+    #[arg(long, env = "SMTP_FROM_EMAIL", value_name = "EMAIL")]
+    pub smtp_from_email: Option<String>,
+
+    /// Sender name of papyrus emails [default: Papyrus]
+    #[arg(long, env = "SMTP_FROM_NAME", value_name = "NAME")]
+    pub smtp_from_name: Option<String>,
+
+    /// Lifetime of email verification links, in minutes [default: 1440]
+    #[arg(
+        long,
+        env = "EMAIL_VERIFICATION_TOKEN_EXPIRE_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub email_verification_token_expire_minutes: Option<u32>,
+
+    /// Lifetime of password reset links, in minutes [default: 60]
+    #[arg(
+        long,
+        env = "PASSWORD_RESET_TOKEN_EXPIRE_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub password_reset_token_expire_minutes: Option<u32>,
+}
+
+/// Email settings, resolved.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// The SMTP server; `None` when delivery is off.
+    pub smtp: Option<SmtpConfig>,
+    pub verification_token_ttl: Duration,
+    pub reset_token_ttl: Duration,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            verification_token_ttl: Duration::from_secs(24 * 60 * 60),
+            reset_token_ttl: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// Where and how emails are handed over.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from_email: String,
+    pub from_name: String,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// No TLS: only for a relay on the same host or a test server.
+    Plain,
+    /// STARTTLS, refusing servers that do not offer it.
+    StartTls,
+    /// TLS from the first byte.
+    ImplicitTls,
+}
+
+impl SmtpSecurity {
+    fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::Plain => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::ImplicitTls => 465,
+        }
+    }
+}
+
+impl EmailArgs {
+    /// Resolves the email settings; `SMTP_PASSWORD` is read from `env` only.
+    pub fn resolve(&self, env: EnvLookup<'_>) -> Result<EmailConfig, ConfigError> {
+        let mut problems = Vec::new();
+        let mut config = EmailConfig::default();
+        let lifetimes = [
+            (
+                self.email_verification_token_expire_minutes,
+                "EMAIL_VERIFICATION",
+            ),
+            (self.password_reset_token_expire_minutes, "PASSWORD_RESET"),
+        ];
+        for (minutes, name) in lifetimes {
+            if minutes == Some(0) {
+                problems.push(format!("{name}_TOKEN_EXPIRE_MINUTES must be at least 1"));
+            }
+        }
+        if let Some(minutes) = self.email_verification_token_expire_minutes {
+            config.verification_token_ttl = Duration::from_secs(u64::from(minutes) * 60);
+        }
+        if let Some(minutes) = self.password_reset_token_expire_minutes {
+            config.reset_token_ttl = Duration::from_secs(u64::from(minutes) * 60);
+        }
+
+        if self.email_delivery_enabled.unwrap_or(false) {
+            config.smtp = self.smtp(env, &mut problems);
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(config)
+    }
+
+    fn smtp(&self, env: EnvLookup<'_>, problems: &mut Vec<String>) -> Option<SmtpConfig> {
+        let host = self
+            .smtp_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        if host.is_none() {
+            problems.push("EMAIL_DELIVERY_ENABLED is set but SMTP_HOST is not".into());
+        }
+        let from_email = match self
+            .smtp_from_email
+            .as_deref()
+            .map(crate::auth::input::email)
+        {
+            Some(Ok(email)) => Some(email),
+            Some(Err(reason)) => {
+                problems.push(format!("SMTP_FROM_EMAIL {reason}"));
+                None
+            }
+            None => {
+                problems.push("EMAIL_DELIVERY_ENABLED is set but SMTP_FROM_EMAIL is not".into());
+                None
+            }
+        };
+        let from_name =
+            crate::auth::input::display_name(self.smtp_from_name.as_deref().unwrap_or("Papyrus"))
+                .map_err(|reason| problems.push(format!("SMTP_FROM_NAME {reason}")))
+                .ok();
+        let security = self.security(problems);
+        let password = self.smtp_password(env, host.unwrap_or(""), security, problems);
+
+        Some(SmtpConfig {
+            host: host?.to_owned(),
+            port: self.smtp_port.unwrap_or(security.default_port()),
+            security,
+            username: self.smtp_username.clone(),
+            password,
+            from_email: from_email?,
+            from_name: from_name?,
+        })
+    }
+
+    fn security(&self, problems: &mut Vec<String>) -> SmtpSecurity {
+        match (self.smtp_use_ssl.unwrap_or(false), self.smtp_use_tls) {
+            (true, Some(true)) => {
+                problems.push(
+                    "SMTP_USE_TLS and SMTP_USE_SSL are both set: choose STARTTLS (SMTP_USE_TLS) \
+                     or TLS from the first byte (SMTP_USE_SSL)"
+                        .into(),
+                );
+                SmtpSecurity::ImplicitTls
+            }
+            (true, _) => SmtpSecurity::ImplicitTls,
+            (false, Some(false)) => SmtpSecurity::Plain,
+            (false, _) => SmtpSecurity::StartTls,
+        }
+    }
+
+    /// The SMTP password, which must come with a user name and must not cross the
+    /// network in the clear.
+    fn smtp_password(
+        &self,
+        env: EnvLookup<'_>,
+        host: &str,
+        security: SmtpSecurity,
+        problems: &mut Vec<String>,
+    ) -> Option<SecretString> {
+        let password = read_secret("SMTP_PASSWORD", env).unwrap_or_else(|p| {
+            problems.push(p);
+            None
+        });
+        if self.smtp_username.is_some() != password.is_some() {
+            problems.push("SMTP_USERNAME and SMTP_PASSWORD must be set together".into());
+        }
+        let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
+        if password.is_some() && security == SmtpSecurity::Plain && !local {
+            problems.push(
+                "SMTP_PASSWORD would be sent in the clear: set SMTP_USE_TLS or SMTP_USE_SSL".into(),
+            );
+        }
+        password
+    }
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::*;
+
+    fn enabled() -> EmailArgs {
+        EmailArgs {
+            email_delivery_enabled: Some(true),
+            smtp_host: Some("smtp.example.com".into()),
+            smtp_from_email: Some("Papyrus@Example.com".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn delivery_defaults_to_starttls_on_587() {
+        let config = enabled().resolve(&|_| None).unwrap();
+        let smtp = config.smtp.unwrap();
+        assert_eq!(smtp.security, SmtpSecurity::StartTls);
+        assert_eq!(smtp.port, 587);
+        assert_eq!(smtp.from_email, "papyrus@example.com");
+        assert_eq!(smtp.from_name, "Papyrus");
+        assert_eq!(config.reset_token_ttl, Duration::from_secs(3600));
+
+        let off = EmailArgs::default().resolve(&|_| None).unwrap();
+        assert!(off.smtp.is_none());
+    }
+
+    #[test]
+    fn delivery_settings_are_checked_together() {
+        let args = EmailArgs {
+            email_delivery_enabled: Some(true),
+            smtp_use_tls: Some(true),
+            smtp_use_ssl: Some(true),
+            smtp_username: Some("mailer".into()),
+            password_reset_token_expire_minutes: Some(0),
+            ..Default::default()
+        };
+        let error = args.resolve(&|_| None).unwrap_err();
+        assert_eq!(error.problems.len(), 5, "{error}");
+
+        let clear = EmailArgs {
+            smtp_use_tls: Some(false),
+            smtp_username: Some("mailer".into()),
+            ..enabled()
+        };
+        let env = |name: &str| (name == "SMTP_PASSWORD").then(|| "hunter2".to_owned());
+        let error = clear.resolve(&env).unwrap_err();
+        assert!(error.to_string().contains("in the clear"), "{error}");
+        assert!(!error.to_string().contains("hunter2"));
+    }
 }
 
 #[cfg(test)]

@@ -203,3 +203,56 @@ impl From<crate::auth::AuthError> for ApiError {
         }
     }
 }
+
+/// Delivery failures are 503s: the request was fine and may succeed later. "Not
+/// configured" is a 400 `VALIDATION_ERROR` whose message the app shows as it is, as
+/// the earlier server answered.
+impl From<crate::email::EmailError> for ApiError {
+    fn from(error: crate::email::EmailError) -> Self {
+        use crate::email::EmailError as E;
+        match error {
+            E::NotConfigured => ApiError::bad_request(
+                "VALIDATION_ERROR",
+                "Email delivery is not configured on this server",
+            ),
+            E::InvalidToken(message) => ApiError::bad_request("INVALID_TOKEN", message),
+            E::Delivery(cause) => {
+                tracing::warn!(%cause, "email delivery failed");
+                ApiError::unavailable("The email could not be sent, try again later")
+            }
+            E::Store(error) => error.into(),
+            E::Template(cause) | E::Transport(cause) => ApiError::internal(cause),
+            E::Password(error) => ApiError::internal(error),
+        }
+    }
+}
+
+/// A malformed start (a refused callback, a bad PKCE challenge, Google not configured)
+/// is a 400 `VALIDATION_ERROR` naming the field, as the earlier server answered. Every
+/// way a code can fail to redeem answers the same 401, so a client learns nothing about
+/// codes it was not given.
+impl From<crate::oauth::OAuthError> for ApiError {
+    fn from(error: crate::oauth::OAuthError) -> Self {
+        use crate::oauth::OAuthError as E;
+        match error {
+            E::NotConfigured => {
+                ApiError::bad_request("VALIDATION_ERROR", "Google OAuth is not configured")
+            }
+            E::Invalid(field, reason) => {
+                ApiError::bad_request("VALIDATION_ERROR", format!("{field} {reason}"))
+                    .with_details(json!({ "fields": { field: reason } }))
+            }
+            E::InvalidState => ApiError::bad_request(
+                "INVALID_STATE",
+                "This sign-in is unknown, expired or already finished; start it again",
+            ),
+            E::InvalidCode => ApiError::unauthorized("UNAUTHORIZED", "Invalid or expired code"),
+            E::CodeOfAnotherUser => {
+                ApiError::forbidden("FORBIDDEN", "This code was issued to another user")
+            }
+            E::IdentityTaken => ApiError::conflict("This Google account is linked to another user"),
+            E::Auth(error) => error.into(),
+            E::Store(error) => error.into(),
+        }
+    }
+}

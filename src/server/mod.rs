@@ -26,8 +26,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::Auth;
 use crate::config::{CorsOrigins, ServerConfig};
+use crate::email::EmailFlows;
 use crate::error::ApiError;
 use crate::keys::KeyStore;
+use crate::oauth::OAuth;
 use crate::store::DynStore;
 
 pub use extract::client_ip;
@@ -43,6 +45,10 @@ pub struct AppState {
     pub upload_limit: UploadRateLimit,
     /// The PowerSync signing keys; `None` when signing is not configured.
     pub keys: Option<KeyStore>,
+    /// Verification and password reset by email.
+    pub email: EmailFlows,
+    /// Sign-in and linking through Google.
+    pub oauth: OAuth,
 }
 
 impl AppState {
@@ -50,11 +56,18 @@ impl AppState {
         config: ServerConfig,
         store: DynStore,
         keys: Option<KeyStore>,
-    ) -> Result<Self, crate::auth::AuthError> {
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let auth = Auth::new(store.clone(), config.auth.clone())?;
         let auth_limit = AuthRateLimit::new(config.rate_limit_auth);
         let sync = &config.sync;
         let upload_limit = UploadRateLimit::new(sync.rate_limit_per_minute, sync.rate_limit_burst);
+        let email = EmailFlows::new(
+            store.clone(),
+            auth.passwords().clone(),
+            config.email.clone(),
+            config.app_public_base_url.clone(),
+        )?;
+        let oauth = OAuth::new(&config, store.clone(), auth.clone())?;
         Ok(Self {
             auth,
             store,
@@ -62,6 +75,8 @@ impl AppState {
             auth_limit,
             upload_limit,
             keys,
+            email,
+            oauth,
         })
     }
 }

@@ -8,12 +8,18 @@
 //! must be checked under a lock (refresh-token rotation), the store method takes the
 //! decision's inputs and performs check and write in one transaction.
 
+mod email_model;
 mod error;
 pub mod migrate;
 pub mod model;
+mod oauth_model;
 pub mod postgres;
+mod postgres_email;
+mod postgres_oauth;
 mod postgres_sync;
 pub mod sqlite;
+mod sqlite_email;
+mod sqlite_oauth;
 mod sqlite_sync;
 
 use std::sync::Arc;
@@ -22,9 +28,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use email_model::*;
 pub use error::StoreError;
 pub use migrate::MigrationState;
 pub use model::*;
+pub use oauth_model::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -146,6 +154,57 @@ pub trait Store: Send + Sync + 'static {
         tables: &[&str],
     ) -> StoreResult<Option<ReplicationFacts>>;
 
+    /// Remembers a provider authorization request until its callback. Also forgets
+    /// states and exchange codes that expired more than a day ago.
+    async fn insert_oauth_state(&self, state: &NewOAuthState) -> StoreResult<()>;
+
+    /// Marks the unused state with this digest used and returns it; `None` when there
+    /// is none. An expired state is consumed too, so the caller can tell the app why.
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<OAuthStateRecord>>;
+
+    async fn insert_exchange_code(&self, code: &NewExchangeCode) -> StoreResult<()>;
+
+    /// Marks the unused, unexpired code with this digest and purpose used and returns it.
+    async fn consume_exchange_code(
+        &self,
+        code_hash: &str,
+        purpose: OAuthMode,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ExchangeCodeRecord>>;
+
+    /// The user a provider identity is linked to.
+    async fn identity_owner(&self, provider: &str, subject: &str) -> StoreResult<Option<Uuid>>;
+
+    /// The user a provider identity is linked to, recording that it signed in at `now`.
+    async fn use_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Uuid>>;
+
+    /// Creates a password-less user and its first identity atomically. A taken email
+    /// or identity is [`StoreError::Conflict`].
+    async fn insert_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &ProviderProfile,
+    ) -> StoreResult<UserRecord>;
+
+    /// Links an identity to the user (a no-op when it already is) and fills a missing
+    /// avatar, and a missing email the provider verified and no other account uses.
+    /// An identity of another user is [`StoreError::Conflict`].
+    async fn link_identity(
+        &self,
+        user_id: Uuid,
+        identity: &ProviderProfile,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserRecord>;
+
     /// Applies one upload transaction for `owner`: all of it, or (on a refusal or an
     /// error) none of it. `now` is the commit time written to `updated_at`.
     async fn apply_upload(
@@ -166,6 +225,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Journal entries, newest first.
     async fn rejections(&self, query: &RejectionQuery) -> StoreResult<Vec<RejectionRecord>>;
+
+    /// Stores an email token and voids the user's earlier unused tokens of the same
+    /// action, in one transaction, so only the newest link works.
+    async fn insert_email_token(&self, token: &NewEmailToken) -> StoreResult<()>;
+
+    /// Deletes the email token with this digest (its email could not be delivered).
+    async fn delete_email_token(&self, token_hash: &str) -> StoreResult<()>;
+
+    /// Spends a verification token and marks its owner's email verified, atomically.
+    /// The owner, or `None` when the token is unknown, spent, expired or of another kind.
+    async fn verify_email_with_token(&self, token: &TokenUse) -> StoreResult<Option<Uuid>>;
+
+    /// Spends a reset token, replaces the owner's password hash and revokes every
+    /// session of the owner, atomically. The owner, or `None` as for verification.
+    async fn reset_password_with_token(
+        &self,
+        token: &TokenUse,
+        password_hash: &str,
+    ) -> StoreResult<Option<Uuid>>;
 }
 
 /// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character so the

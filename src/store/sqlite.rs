@@ -509,6 +509,65 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    async fn insert_oauth_state(&self, state: &super::NewOAuthState) -> StoreResult<()> {
+        super::sqlite_oauth::insert_state(&self.pool, state).await
+    }
+
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<super::OAuthStateRecord>> {
+        super::sqlite_oauth::consume_state(&self.pool, state_hash, now).await
+    }
+
+    async fn insert_exchange_code(&self, code: &super::NewExchangeCode) -> StoreResult<()> {
+        super::sqlite_oauth::insert_code(&self.pool, code).await
+    }
+
+    async fn consume_exchange_code(
+        &self,
+        code_hash: &str,
+        purpose: super::OAuthMode,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<super::ExchangeCodeRecord>> {
+        super::sqlite_oauth::consume_code(&self.pool, code_hash, purpose, now).await
+    }
+
+    async fn identity_owner(&self, provider: &str, subject: &str) -> StoreResult<Option<Uuid>> {
+        super::sqlite_oauth::identity_owner(&self.pool, provider, subject).await
+    }
+
+    async fn use_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Uuid>> {
+        super::sqlite_oauth::use_identity(&self.pool, provider, subject, now).await
+    }
+
+    async fn insert_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &super::ProviderProfile,
+    ) -> StoreResult<UserRecord> {
+        super::sqlite_oauth::insert_user_with_identity(&self.pool, user, identity).await?;
+        self.user_by_id(user.user_id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn link_identity(
+        &self,
+        user_id: Uuid,
+        identity: &super::ProviderProfile,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserRecord> {
+        super::sqlite_oauth::link_identity(&self.pool, user_id, identity, now).await?;
+        self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)
+    }
+
     async fn apply_upload(
         &self,
         owner: Uuid,
@@ -535,6 +594,26 @@ impl Store for SqliteStore {
         query: &super::RejectionQuery,
     ) -> StoreResult<Vec<super::RejectionRecord>> {
         super::sqlite_sync::rejections(&self.pool, query).await
+    }
+
+    async fn insert_email_token(&self, token: &super::NewEmailToken) -> StoreResult<()> {
+        super::sqlite_email::insert_token(&self.pool, token).await
+    }
+
+    async fn delete_email_token(&self, token_hash: &str) -> StoreResult<()> {
+        super::sqlite_email::delete_token(&self.pool, token_hash).await
+    }
+
+    async fn verify_email_with_token(&self, token: &super::TokenUse) -> StoreResult<Option<Uuid>> {
+        super::sqlite_email::verify_email(&self.pool, token).await
+    }
+
+    async fn reset_password_with_token(
+        &self,
+        token: &super::TokenUse,
+        password_hash: &str,
+    ) -> StoreResult<Option<Uuid>> {
+        super::sqlite_email::reset_password(&self.pool, token, password_hash).await
     }
 }
 

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `client_type` (default `unknown`) and `device_label`, as every sign-in sends them.
-fn client_info(fields: &mut Fields<'_>) -> ClientInfo {
+pub(super) fn client_info(fields: &mut Fields<'_>) -> ClientInfo {
     ClientInfo {
         client_type: fields
             .optional("client_type", input::client_type)
@@ -73,6 +73,7 @@ async fn register(
         client,
     };
     let issued = app.auth.register(registration).await?;
+    app.email.after_registration(issued.user.clone());
     Ok((StatusCode::CREATED, Json(views::tokens(&issued))))
 }
 

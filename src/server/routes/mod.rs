@@ -1,7 +1,9 @@
 //! Route groups. Each module maps HTTP to one area of the domain.
 
 mod auth;
+mod email;
 mod health;
+mod oauth;
 mod powersync;
 mod sync;
 mod users;
@@ -20,6 +22,8 @@ pub fn probes() -> Router<AppState> {
 pub fn api(config: &ServerConfig) -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
+        .merge(email::routes())
+        .merge(oauth::routes())
         .merge(users::routes())
         .merge(powersync::routes())
         .merge(sync::routes(config))
