@@ -720,10 +720,20 @@ pub fn ensure_dev_secret(data_dir: &Path) -> std::io::Result<(SecretString, bool
         }
     }
 
-    std::fs::create_dir_all(data_dir)?;
+    create_private_dir(data_dir)?;
     let secret = crate::auth::tokens::random_token();
     write_private_file(&path, secret.as_bytes())?;
     Ok((SecretString::from(secret), true))
+}
+
+/// Creates a directory (and its parents) that only its owner can enter, for data
+/// that includes password hashes and secrets. An existing directory keeps its mode.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Writes a file readable by its owner only, replacing it atomically.

@@ -91,7 +91,7 @@ fn create_parent_dir(file: &Path) -> StoreResult<()> {
     let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
-    std::fs::create_dir_all(parent).map_err(|e| {
+    crate::config::create_private_dir(parent).map_err(|e| {
         StoreError::Other(format!("cannot create directory {}: {e}", parent.display()))
     })
 }

@@ -59,6 +59,9 @@ fn serve_with_no_configuration_just_works() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let data_dir = dir.path().join("papyrus-data");
+        let mode = std::fs::metadata(data_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the data directory is private");
     }
 
     let status = stop(&mut child);
