@@ -58,9 +58,10 @@ impl AppState {
         keys: Option<KeyStore>,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let auth = Auth::new(store.clone(), config.auth.clone())?;
-        let auth_limit = AuthRateLimit::new(config.rate_limit_auth);
+        let auth_limit = AuthRateLimit::per_ip(config.rate_limit_auth);
         let sync = &config.sync;
-        let upload_limit = UploadRateLimit::new(sync.rate_limit_per_minute, sync.rate_limit_burst);
+        let upload_limit =
+            UploadRateLimit::per_user(sync.rate_limit_per_minute, sync.rate_limit_burst);
         let email = EmailFlows::new(
             store.clone(),
             auth.passwords().clone(),

@@ -7,6 +7,7 @@
 //! device catching up on a large import is slowed down, not stopped. Rate limits are
 //! per process; two replicas each allow the full rate.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -15,70 +16,19 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-
 use uuid::Uuid;
 
 use crate::error::ApiError;
 
-type PerUser = RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, DefaultClock>;
-
-type Keyed = RateLimiter<
-    (&'static str, IpAddr),
-    DefaultKeyedStateStore<(&'static str, IpAddr)>,
-    DefaultClock,
->;
-
-/// The auth endpoints' shared limiter; cheap to clone.
+/// A token bucket per key, or no limit at all; cheap to clone.
 #[derive(Clone)]
-pub struct AuthRateLimit {
-    limiter: Option<Arc<Keyed>>,
+pub struct KeyedLimit<K: Clone + Eq + Hash> {
+    limiter: Option<Arc<RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>>>,
 }
 
-impl AuthRateLimit {
-    /// `per_minute == 0` turns the limit off.
-    pub fn new(per_minute: u32) -> Self {
-        let limiter =
-            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
-        Self { limiter }
-    }
-
-    /// Spends one request of `endpoint`'s budget for `ip`, or answers 429.
-    pub fn check(&self, endpoint: &'static str, ip: IpAddr) -> Result<(), ApiError> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        limiter.check_key(&(endpoint, ip)).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            tracing::info!(target: crate::auth::SECURITY, endpoint, %ip, "rate limit exceeded");
-            ApiError::rate_limited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-        })
-    }
-
-    /// Forgets idle clients so the table does not grow without bound.
-    pub fn spawn_cleanup(&self) {
-        let Some(limiter) = self.limiter.clone() else {
-            return;
-        };
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
-        });
-    }
-}
-
-/// The upload limiter, one token bucket per user; cheap to clone.
-#[derive(Clone)]
-pub struct UploadRateLimit {
-    limiter: Option<Arc<PerUser>>,
-}
-
-impl UploadRateLimit {
+impl<K: Clone + Eq + Hash + Send + Sync + 'static> KeyedLimit<K> {
     /// `per_minute == 0` turns the limit off; a burst of 0 counts as 1.
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    fn new(per_minute: u32, burst: u32) -> Self {
         let limiter = NonZeroU32::new(per_minute).map(|rate| {
             let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
             Arc::new(RateLimiter::keyed(
@@ -88,17 +38,18 @@ impl UploadRateLimit {
         Self { limiter }
     }
 
-    /// Spends one upload of `user`'s bucket, or answers 429 with when to retry.
-    pub fn check(&self, user: Uuid) -> Result<(), ApiError> {
+    /// Spends one request of `key`'s bucket, or answers 429 saying when to retry.
+    fn spend(&self, key: &K) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        limiter.check_key(&user).map_err(|not_until| {
+        limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::rate_limited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
         })
     }
 
+    /// Forgets idle keys every minute so the table does not grow without bound.
     pub fn spawn_cleanup(&self) {
         let Some(limiter) = self.limiter.clone() else {
             return;
@@ -111,5 +62,36 @@ impl UploadRateLimit {
                 limiter.shrink_to_fit();
             }
         });
+    }
+}
+
+/// The auth endpoints' limiter: a budget per endpoint and client IP.
+pub type AuthRateLimit = KeyedLimit<(&'static str, IpAddr)>;
+
+impl AuthRateLimit {
+    /// `per_minute` requests a minute, all of which may come at once; 0 is no limit.
+    pub fn per_ip(per_minute: u32) -> Self {
+        Self::new(per_minute, per_minute)
+    }
+
+    /// Spends one request of `endpoint`'s budget for `ip`, or answers 429.
+    pub fn check(&self, endpoint: &'static str, ip: IpAddr) -> Result<(), ApiError> {
+        self.spend(&(endpoint, ip)).inspect_err(|_| {
+            tracing::info!(target: crate::auth::SECURITY, endpoint, %ip, "rate limit exceeded");
+        })
+    }
+}
+
+/// The upload limiter: one bucket per user.
+pub type UploadRateLimit = KeyedLimit<Uuid>;
+
+impl UploadRateLimit {
+    pub fn per_user(per_minute: u32, burst: u32) -> Self {
+        Self::new(per_minute, burst)
+    }
+
+    /// Spends one upload of `user`'s bucket, or answers 429.
+    pub fn check(&self, user: Uuid) -> Result<(), ApiError> {
+        self.spend(&user)
     }
 }

@@ -141,15 +141,8 @@ impl Store for PgStore {
         let record = user_from_row(&row)?;
 
         if let Some(hash) = &user.password_hash {
-            sqlx::query(
-                "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(user.user_id)
-            .bind(hash)
-            .bind(user.created_at)
-            .execute(&mut *tx)
-            .await?;
+            super::postgres_email::set_password(&mut tx, user.user_id, hash, user.created_at)
+                .await?;
         }
 
         tx.commit().await?;
@@ -191,17 +184,7 @@ impl Store for PgStore {
         revoke_sessions_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
-             VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET \
-             password_hash = excluded.password_hash, \
-             password_changed_at = excluded.password_changed_at",
-        )
-        .bind(user_id)
-        .bind(hash)
-        .bind(changed_at)
-        .execute(&mut *tx)
-        .await?;
+        super::postgres_email::set_password(&mut tx, user_id, hash, changed_at).await?;
 
         if let Some(at) = revoke_sessions_at {
             revoke_all(&mut tx, user_id, at).await?;

@@ -219,15 +219,7 @@ impl Store for SqliteStore {
         let record = user_from_row(&row)?;
 
         if let Some(hash) = &user.password_hash {
-            sqlx::query(
-                "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
-                 VALUES (?1, ?2, ?3)",
-            )
-            .bind(id(user.user_id))
-            .bind(hash)
-            .bind(ts(user.created_at))
-            .execute(&mut *tx)
-            .await?;
+            super::sqlite_email::set_password(&mut tx, user.user_id, hash, user.created_at).await?;
         }
 
         tx.commit().await?;
@@ -269,17 +261,7 @@ impl Store for SqliteStore {
         revoke_sessions_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO password_credentials (user_id, password_hash, password_changed_at) \
-             VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO UPDATE SET \
-             password_hash = excluded.password_hash, \
-             password_changed_at = excluded.password_changed_at",
-        )
-        .bind(id(user_id))
-        .bind(hash)
-        .bind(ts(changed_at))
-        .execute(&mut *tx)
-        .await?;
+        super::sqlite_email::set_password(&mut tx, user_id, hash, changed_at).await?;
 
         if let Some(at) = revoke_sessions_at {
             revoke_all(&mut tx, user_id, at).await?;

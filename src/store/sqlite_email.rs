@@ -104,7 +104,8 @@ pub(super) async fn reset_password(
     Ok(Some(user_id))
 }
 
-async fn set_password(
+/// Sets (or replaces) a user's password hash inside `tx`.
+pub(super) async fn set_password(
     tx: &mut Transaction<'static, Sqlite>,
     user_id: Uuid,
     hash: &str,
