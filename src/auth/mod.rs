@@ -11,6 +11,10 @@
 //! - Every authenticated request checks the session in the store, so logout, a
 //!   password change and disabling an account take effect at once.
 //!
+//! - Sessions that expired or were revoked more than [`SESSION_RETENTION`] ago are
+//!   deleted with the rotation records of their refresh tokens; their tokens can no
+//!   longer be used for anything, so nothing is lost but history.
+//!
 //! Security events are logged on the `papyrus::security` target.
 
 pub mod input;
@@ -30,6 +34,9 @@ use crate::store::{
 };
 use passwords::{PasswordError, Passwords};
 use tokens::{AccessTokenError, TokenKeys};
+
+/// How long an expired or revoked session is kept before it is deleted.
+pub const SESSION_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// The log target operators route security events by.
 pub const SECURITY: &str = "papyrus::security";
@@ -305,6 +312,17 @@ impl Auth {
             return Err(AuthError::AccountDisabled);
         }
         Ok(user)
+    }
+
+    /// Deletes sessions that ended more than [`SESSION_RETENTION`] ago.
+    pub async fn purge_stale_sessions(&self) -> AuthResult<u64> {
+        let retention = chrono::Duration::from_std(SESSION_RETENTION)
+            .unwrap_or_else(|_| chrono::Duration::days(7));
+        let purged = self.store.purge_sessions(Utc::now() - retention).await?;
+        if purged > 0 {
+            tracing::info!(purged, "deleted ended sessions");
+        }
+        Ok(purged)
     }
 
     /// Checks a bearer access token and the session it names.

@@ -93,6 +93,7 @@ pub async fn launch(
     let state = AppState::new(config, store, keys).map_err(std::io::Error::other)?;
     state.auth_limit.spawn_cleanup();
     state.upload_limit.spawn_cleanup();
+    spawn_session_purge(state.auth.clone());
     let app = router(state);
 
     axum::serve(
@@ -101,6 +102,19 @@ pub async fn launch(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Deletes ended sessions once an hour, so the sessions table holds what matters.
+fn spawn_session_purge(auth: Auth) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60 * 60));
+        loop {
+            tick.tick().await;
+            if let Err(error) = auth.purge_stale_sessions().await {
+                tracing::warn!(%error, "cannot delete ended sessions");
+            }
+        }
+    });
 }
 
 /// The whole HTTP surface: probes at the root, the API under the prefix.

@@ -111,6 +111,10 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every live session of a user and returns how many it revoked.
     async fn revoke_user_sessions(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<u64>;
 
+    /// Deletes sessions that expired or were revoked before `before`, with the rotation
+    /// records of their refresh tokens; returns how many sessions it deleted.
+    async fn purge_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
     /// Users matching `query`, newest first, each with its live session count.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>>;
 

@@ -294,6 +294,15 @@ impl Store for PgStore {
         Ok(revoked)
     }
 
+    async fn purge_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < $1 OR revoked_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, (SELECT COUNT(*) FROM auth_sessions s \

@@ -371,6 +371,15 @@ impl Store for SqliteStore {
         Ok(revoked)
     }
 
+    async fn purge_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < ?1 OR revoked_at < ?1")
+                .bind(ts(before))
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// SQLite's `lower` and `LIKE` fold only ASCII letters, so on SQLite a search for
     /// "élise" does not find "Élise"; PostgreSQL folds every letter.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<UserSummary>> {

@@ -167,3 +167,47 @@ async fn logout_all_devices_revokes_every_session(db: Db) {
         .await;
     expect_error(me, StatusCode::UNAUTHORIZED, "SESSION_REVOKED").await;
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged_after_the_retention() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        if db == Db::Postgres && !crate::helpers::postgres_available().await {
+            continue;
+        }
+        purge_story(db).await;
+    }
+}
+
+async fn purge_story(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let old = app.register("purge@example.com").await;
+    let live = app
+        .login("purge@example.com", crate::helpers::PASSWORD)
+        .await;
+    let live = expect_status(live, StatusCode::OK).await;
+    let refreshed = app.refresh(live["refresh_token"].as_str().unwrap()).await;
+    let refreshed = expect_status(refreshed, StatusCode::OK).await;
+    let old_access = old["access_token"].as_str().unwrap();
+    app.post_auth("/v1/auth/logout", old_access, None).await;
+    app.db
+        .exec(
+            "UPDATE auth_sessions SET revoked_at = '2001-01-01T00:00:00.000000Z' \
+             WHERE revoked_at IS NOT NULL",
+        )
+        .await;
+
+    let store = papyrus::store::connect(&app.db.url).await.unwrap();
+    let config = crate::helpers::test_config();
+    let auth = papyrus::auth::Auth::new(store, config.auth).unwrap();
+    assert_eq!(auth.purge_stale_sessions().await.unwrap(), 1);
+    let left = app
+        .db
+        .scalar("SELECT CAST(COUNT(*) AS TEXT) FROM auth_sessions")
+        .await;
+    assert_eq!(left.as_deref(), Some("1"));
+    let me = app
+        .get_auth("/v1/users/me", refreshed["access_token"].as_str().unwrap())
+        .await;
+    expect_status(me, StatusCode::OK).await;
+    assert_eq!(auth.purge_stale_sessions().await.unwrap(), 0);
+}
