@@ -26,6 +26,8 @@ pub fn generate(
     now: DateTime<Utc>,
 ) -> Result<KeyInfo, KeyError> {
     let kid = kid_or_default(kid, now)?;
+    let new = new_key(&kid, bits, now, now)?;
+    let _lock = storage::lock_dir(dir)?;
     let replaced = manifest::read_bytes(dir)?;
     if replaced.is_some() && !force {
         return Err(KeyError::SetExists {
@@ -33,7 +35,6 @@ pub fn generate(
         });
     }
 
-    let new = new_key(&kid, bits, now, now)?;
     let record = new.loaded.record.clone();
     let info = new.loaded.info(now);
     KeySet::from_keys(vec![new.loaded], now)?;

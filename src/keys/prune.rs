@@ -25,6 +25,7 @@ pub fn prune(
         return Err(KeyError::NegativePruneWindow);
     }
 
+    let _lock = storage::lock_existing(dir)?;
     let cutoff = now - max_token_lifetime - margin;
     let (expired, kept): (Vec<KeyRecord>, Vec<KeyRecord>) = KeySet::load(dir, now)?
         .records()

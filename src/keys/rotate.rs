@@ -5,8 +5,8 @@
 //! so the hand-over is a single instant every replica agrees on. Only one key may wait to
 //! activate at a time, which keeps the schedule a simple line.
 //!
-//! Two admin commands run at the same time against one directory can overwrite each other's
-//! manifest; run them one at a time.
+//! Admin commands hold the directory's lock from reading the manifest to writing it, so
+//! two run at the same moment apply one after the other.
 
 use std::path::Path;
 
@@ -44,6 +44,7 @@ pub fn rotate(
         return Err(KeyError::ActivationInPast { activate_at, now });
     }
 
+    let _lock = storage::lock_existing(dir)?;
     let set = KeySet::load(dir, now)?;
     let mut records = set.records();
     refuse_pending_rotation(&set, now)?;

@@ -18,6 +18,39 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), KeyError> {
     restrict(dir, 0o700)
 }
 
+/// An exclusive lock on a key directory, held while an admin command reads, changes and
+/// writes its manifest; released when dropped.
+pub(crate) struct DirLock {
+    _file: fs::File,
+}
+
+/// Waits for, then takes, the key directory's lock, so two `papyrus keys` commands run
+/// at the same moment apply one after the other instead of overwriting each other.
+pub(crate) fn lock_dir(dir: &Path) -> Result<DirLock, KeyError> {
+    ensure_private_dir(dir)?;
+    let path = dir.join(".lock");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|err| KeyError::io(&path, err))?;
+
+    file.lock().map_err(|err| KeyError::io(&path, err))?;
+    Ok(DirLock { _file: file })
+}
+
+/// [`lock_dir`] for a directory that should already hold a key set; a missing
+/// directory is left for the caller's load to report, and is not created.
+pub(crate) fn lock_existing(dir: &Path) -> Result<Option<DirLock>, KeyError> {
+    if dir.is_dir() {
+        lock_dir(dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// Replaces `dir/name` with `contents` atomically.
 pub(crate) fn write_atomic(dir: &Path, name: &str, contents: &[u8]) -> Result<(), KeyError> {
     let target = dir.join(name);

@@ -198,3 +198,26 @@ fn kids_of(jwks: &serde_json::Value) -> Vec<&str> {
         .map(|key| key["kid"].as_str().unwrap())
         .collect()
 }
+
+#[test]
+fn concurrent_rotations_apply_one_after_the_other() {
+    let (_parent, dir) = key_dir();
+    let now = Utc::now();
+    generate(&dir, Some("first".into()), 2048, false, now).unwrap();
+
+    let later = now + Duration::minutes(10);
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| rotate(&dir, later, 2048, now)))
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+
+    let succeeded = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(
+        succeeded, 1,
+        "only one next key may be scheduled: {outcomes:?}"
+    );
+    let keys = list(&dir, now).unwrap();
+    assert_eq!(keys.len(), 2, "no rotation overwrote another's manifest");
+}
