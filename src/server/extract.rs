@@ -57,10 +57,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip())
+        let peer = peer_ip(parts)
             .ok_or_else(|| ApiError::internal("the server was started without connect info"))?;
         let forwarded = parts
             .headers
@@ -77,9 +74,22 @@ where
     }
 }
 
+/// The socket peer's address, when the server was started with connect info.
+pub(super) fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// Whether `ip` is one of the proxies whose forwarding headers are believed.
+pub(super) fn is_trusted_proxy(ip: &IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(ip))
+}
+
 /// Walks `X-Forwarded-For` from the right while the hops are trusted proxies.
 pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let is_trusted = |ip: &IpAddr| is_trusted_proxy(ip, trusted);
     if !is_trusted(&peer) {
         return peer;
     }

@@ -80,7 +80,7 @@ async fn apply_entry(
     Ok(ApplyOutcome::Applied(done.rows_affected()))
 }
 
-/// Binds a validated value; the generated SQL casts each placeholder to its column.
+/// Binds a validated value; the generated SQL casts each parameter to its column.
 fn bind<'q>(query: PgQuery<'q>, value: &Value) -> PgQuery<'q> {
     match value {
         Value::Null => query.bind(None::<String>),

@@ -25,8 +25,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The cast a PostgreSQL placeholder of this kind carries. Casting every
-    /// placeholder lets the store bind a NULL (or JSON) as text whatever the
+    /// The cast a PostgreSQL parameter of this kind carries. Casting every
+    /// parameter lets the store bind a NULL (or JSON) as text whatever the
     /// column type.
     pub const fn postgres_cast(self) -> &'static str {
         match self {

@@ -4,9 +4,9 @@
 //! is neither read, changed nor deleted. Insert and update bind in the same
 //! order, so one bind routine serves both: the row id, the owner id, the
 //! given columns in the order passed, then the server's commit time for the
-//! `updated` column. In PostgreSQL every placeholder carries its column's
+//! `updated` column. In PostgreSQL every parameter carries its column's
 //! cast (`$1::uuid`, `$4::jsonb`, ...), so ids, JSON and NULLs may be bound
-//! as text. SQLite takes `?N` placeholders and the values of
+//! as text. SQLite takes `?N` parameters and the values of
 //! [`super::value::Value::to_sqlite`].
 
 use super::entity::{Column, Entity, Kind};
@@ -125,7 +125,7 @@ fn owned_row(entity: &Entity, dialect: Dialect) -> String {
     )
 }
 
-/// The placeholders of an insert: id, owner, `columns`, commit time.
+/// The parameters of an insert: id, owner, `columns`, commit time.
 fn bound_params(columns: &[&Column], dialect: Dialect) -> impl Iterator<Item = String> {
     let casts = [UUID_CAST, UUID_CAST]
         .into_iter()

@@ -32,7 +32,7 @@ impl Value {
     }
 
     /// The value to bind in SQLite. PostgreSQL takes the variants as they
-    /// are: the generated SQL casts every placeholder to its column type.
+    /// are: the generated SQL casts every parameter to its column type.
     pub fn to_sqlite(&self) -> SqliteValue {
         match self {
             Value::Null => SqliteValue::Null,

@@ -1,9 +1,7 @@
 //! `/auth/oauth/google/*`, `/auth/exchange-code` and `/auth/link/google/*`: sign-in and
 //! linking through Google. The flow and its rules live in [`crate::oauth`].
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts, RawQuery, State};
+use axum::extract::{FromRef, FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +13,7 @@ use url::Url;
 use super::auth::client_info;
 use crate::error::ApiError;
 use crate::oauth::{CallbackParams, StartRequest, pkce};
-use crate::server::extract::{Caller, ClientIp};
+use crate::server::extract::{Caller, ClientIp, is_trusted_proxy, peer_ip};
 use crate::server::json::{Fields, JsonObject};
 use crate::server::{AppState, views};
 
@@ -190,12 +188,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
         let trusted =
-            peer.is_some_and(|ip| app.config.trusted_proxies.iter().any(|n| n.contains(&ip)));
+            peer_ip(parts).is_some_and(|ip| is_trusted_proxy(&ip, &app.config.trusted_proxies));
         let header = |name| {
             parts
                 .headers

@@ -23,7 +23,7 @@ fn lock_owner() {
 }
 
 #[test]
-fn insert_casts_each_placeholder_in_postgres() {
+fn insert_casts_each_parameter_in_postgres() {
     let given = columns(&["title", "co_authors", "rating", "is_favorite", "added_at"]);
 
     assert_eq!(
