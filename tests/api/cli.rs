@@ -200,3 +200,81 @@ mod reqwest {
         })
     }
 }
+
+/// Starts `papyrus serve` on an ephemeral port and returns it with its address.
+fn spawn_serve(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = papyrus(dir)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
+}
+
+fn served_kid(address: &str) -> String {
+    let jwks = reqwest::blocking_get(&format!("http://{address}/v1/auth/jwks"));
+    let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
+    jwks["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
+/// The key directory is a symlink; repointing it is invisible to the directory
+/// watcher (which follows the old target), so only SIGHUP can make the server see it.
+#[cfg(unix)]
+#[test]
+fn sighup_reloads_the_key_set() {
+    let dir = tempfile::tempdir().unwrap();
+    for (set, kid) in [("set-a", "a-key"), ("set-b", "b-key")] {
+        let keys = dir.path().join(set);
+        let status = papyrus(dir.path())
+            .args([
+                "keys",
+                "generate",
+                "--kid",
+                kid,
+                "--keys-dir",
+                keys.to_str().unwrap(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let link = dir.path().join("keys");
+    std::os::unix::fs::symlink(dir.path().join("set-a"), &link).unwrap();
+    let (mut child, address) = spawn_serve(dir.path(), &["--keys-dir", link.to_str().unwrap()]);
+    assert_eq!(served_kid(&address), "a-key");
+
+    let next = dir.path().join("keys.next");
+    std::os::unix::fs::symlink(dir.path().join("set-b"), &next).unwrap();
+    std::fs::rename(&next, &link).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        served_kid(&address),
+        "a-key",
+        "the watcher cannot see a repointed link"
+    );
+
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    let started = std::time::Instant::now();
+    while served_kid(&address) != "b-key" {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "SIGHUP did not reload the keys"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(stop(&mut child).success());
+}
