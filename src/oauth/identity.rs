@@ -52,13 +52,23 @@ impl OAuth {
         now: DateTime<Utc>,
     ) -> OAuthResult<Result<Uuid, Refusal>> {
         let store = &self.inner.store;
-        let Some(user_id) = store
+        match store
             .use_identity(&profile.provider, &profile.subject, now)
             .await?
-        else {
-            return self.create_user(profile, now).await;
-        };
+        {
+            Some(user_id) => self.sign_in_owner(user_id, profile, now).await,
+            None => self.create_user(profile, now).await,
+        }
+    }
 
+    /// Signs in the user an identity belongs to, unless the account is disabled.
+    async fn sign_in_owner(
+        &self,
+        user_id: Uuid,
+        profile: &ProviderProfile,
+        now: DateTime<Utc>,
+    ) -> OAuthResult<Result<Uuid, Refusal>> {
+        let store = &self.inner.store;
         let user = store
             .user_by_id(user_id)
             .await?
@@ -67,6 +77,7 @@ impl OAuth {
             tracing::info!(target: SECURITY, %user_id, "oauth sign-in refused: disabled");
             return Ok(Err(Refusal::AccountDisabled));
         }
+
         store.record_login(user_id, now).await?;
         tracing::info!(target: SECURITY, %user_id, provider = %profile.provider, "oauth sign-in");
         Ok(Ok(user_id))
@@ -82,8 +93,7 @@ impl OAuth {
         if let Some(email) = &profile.email
             && store.user_by_email(email).await?.is_some()
         {
-            tracing::info!(target: SECURITY, "oauth sign-in refused: email has an account");
-            return Ok(Err(Refusal::AccountExists));
+            return self.after_conflict(profile, now).await;
         }
 
         let user = NewUser {
@@ -101,8 +111,29 @@ impl OAuth {
                 tracing::info!(target: SECURITY, %user_id, "account registered through oauth");
                 Ok(Ok(user_id))
             }
-            Err(StoreError::Conflict(_)) => Ok(Err(Refusal::AccountExists)),
+            Err(StoreError::Conflict(_)) => self.after_conflict(profile, now).await,
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// A create that found its email taken: when a simultaneous sign-in of the same
+    /// identity created that account, this one signs in to it; otherwise the email
+    /// belongs to another account and is never linked automatically.
+    async fn after_conflict(
+        &self,
+        profile: &ProviderProfile,
+        now: DateTime<Utc>,
+    ) -> OAuthResult<Result<Uuid, Refusal>> {
+        let store = &self.inner.store;
+        match store
+            .use_identity(&profile.provider, &profile.subject, now)
+            .await?
+        {
+            Some(user_id) => self.sign_in_owner(user_id, profile, now).await,
+            None => {
+                tracing::info!(target: SECURITY, "oauth sign-in refused: email has an account");
+                Ok(Err(Refusal::AccountExists))
+            }
         }
     }
 
