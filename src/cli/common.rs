@@ -19,9 +19,9 @@ pub async fn open_store(base: &BaseSettings) -> CliResult<DynStore> {
 }
 
 /// The signing keys `serve` and `token mint` use: the legacy `POWERSYNC_JWT_*` key when
-/// set, else the key directory. In development a missing key set is generated, with a
-/// warning; in production a missing one leaves signing unconfigured (`None`), and a
-/// broken one is an error.
+/// set, else the key directory. In development a missing key set is generated (the
+/// keys module logs the warning); in production a missing one leaves signing
+/// unconfigured (`None`), and a broken one is an error.
 pub fn open_keys(base: &BaseSettings) -> CliResult<Option<KeyStore>> {
     let now = Utc::now();
     let dir = &base.keys_dir;
@@ -38,10 +38,6 @@ pub fn open_keys(base: &BaseSettings) -> CliResult<Option<KeyStore>> {
         }
         keys::ensure_dev_keyset(dir, now)
             .with_context(|| format!("cannot create a key set in {}", dir.display()))?;
-        tracing::warn!(
-            "generated a development PowerSync key set in {}",
-            dir.display()
-        );
     }
 
     let store = KeyStore::from_legacy_or_dir(config::process_env, dir, now)
