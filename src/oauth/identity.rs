@@ -51,13 +51,25 @@ impl OAuth {
         profile: &ProviderProfile,
         now: DateTime<Utc>,
     ) -> OAuthResult<Result<Uuid, Refusal>> {
-        let store = &self.inner.store;
-        match store
-            .use_identity(&profile.provider, &profile.subject, now)
-            .await?
-        {
-            Some(user_id) => self.sign_in_owner(user_id, profile, now).await,
+        match self.sign_in_linked(profile, now).await? {
+            Some(outcome) => Ok(outcome),
             None => self.create_user(profile, now).await,
+        }
+    }
+
+    /// Signs in the owner of the identity, or `None` when no account has it yet.
+    async fn sign_in_linked(
+        &self,
+        profile: &ProviderProfile,
+        now: DateTime<Utc>,
+    ) -> OAuthResult<Option<Result<Uuid, Refusal>>> {
+        let store = &self.inner.store;
+        let owner = store
+            .use_identity(&profile.provider, &profile.subject, now)
+            .await?;
+        match owner {
+            Some(user_id) => Ok(Some(self.sign_in_owner(user_id, profile, now).await?)),
+            None => Ok(None),
         }
     }
 
@@ -124,17 +136,12 @@ impl OAuth {
         profile: &ProviderProfile,
         now: DateTime<Utc>,
     ) -> OAuthResult<Result<Uuid, Refusal>> {
-        let store = &self.inner.store;
-        match store
-            .use_identity(&profile.provider, &profile.subject, now)
-            .await?
-        {
-            Some(user_id) => self.sign_in_owner(user_id, profile, now).await,
-            None => {
-                tracing::info!(target: SECURITY, "oauth sign-in refused: email has an account");
-                Ok(Err(Refusal::AccountExists))
-            }
+        if let Some(outcome) = self.sign_in_linked(profile, now).await? {
+            return Ok(outcome);
         }
+
+        tracing::info!(target: SECURITY, "oauth sign-in refused: email has an account");
+        Ok(Err(Refusal::AccountExists))
     }
 
     /// The user who started a link, unless the identity is someone else's.

@@ -212,6 +212,21 @@ where
     }
 }
 
+/// Rotates with an activation an hour away and waits until the running server
+/// publishes the next key.
+async fn schedule_next_key(app: &TestApp) {
+    papyrus(
+        &["keys", "rotate", "--activate-in", "1h", "--yes"],
+        &app.keys_dir,
+    );
+    eventually(
+        Duration::from_secs(5),
+        "the server to publish the next key",
+        || async { key_count(&jwks(app).await) == 2 },
+    )
+    .await;
+}
+
 fn key_count(jwks: &Value) -> usize {
     jwks["keys"].as_array().map_or(0, Vec::len)
 }
@@ -289,16 +304,7 @@ async fn a_broken_key_set_keeps_the_last_good_one() {
     }
 
     std::fs::write(&manifest, good).unwrap();
-    papyrus(
-        &["keys", "rotate", "--activate-in", "1h", "--yes"],
-        &app.keys_dir,
-    );
-    eventually(
-        Duration::from_secs(5),
-        "the watcher to load a valid set again",
-        || async { key_count(&jwks(&app).await) == 2 },
-    )
-    .await;
+    schedule_next_key(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,16 +371,7 @@ async fn token_mint_prints_tokens_the_server_accepts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_jwks_and_list_show_what_the_server_serves() {
     let app = TestApp::spawn(Db::Sqlite).await;
-    papyrus(
-        &["keys", "rotate", "--activate-in", "1h", "--yes"],
-        &app.keys_dir,
-    );
-    eventually(
-        Duration::from_secs(5),
-        "the next key in the JWKS",
-        || async { key_count(&jwks(&app).await) == 2 },
-    )
-    .await;
+    schedule_next_key(&app).await;
 
     let out = app.keys_dir.join("static-jwks.json");
     let status = Command::new(env!("CARGO_BIN_EXE_papyrus"))
